@@ -70,30 +70,37 @@ export function encodeSection(type: number, payload: Uint8Array, flags = 0): Buf
   return Buffer.concat([h, payload]);
 }
 
-/** Builds a stream incrementally; `finish()` appends the end marker. */
+/**
+ * Builds a stream incrementally. Streaming users send `header`, then what each section()
+ * returns, then what end() returns; finish() is the same as one buffer.
+ */
 export class StreamWriter {
-  #crc = 0;
+  readonly header: Buffer;
+  #crc: number;
   #count = 0;
   #chunks: Buffer[] = [];
+  #ended = false;
 
   constructor(header: StreamHeader) {
-    this.#push(encodeHeader(header));
+    this.header = encodeHeader(header);
+    this.#crc = crc32(this.header);
+    this.#chunks.push(this.header);
   }
 
-  #push(b: Buffer): Buffer {
+  /** Adds a section and returns its encoded bytes. */
+  section(type: number, payload: Uint8Array, flags = 0): Buffer {
+    if (this.#ended) throw new Error('section after the end marker');
+    const b = encodeSection(type, payload, flags);
     this.#crc = crc32(b, this.#crc);
+    this.#count++;
     this.#chunks.push(b);
     return b;
   }
 
-  /** Adds a section and returns its encoded bytes (callers that stream them can send these). */
-  section(type: number, payload: Uint8Array, flags = 0): Buffer {
-    this.#count++;
-    return this.#push(encodeSection(type, payload, flags));
-  }
-
-  /** Appends the end marker; returns the whole stream. */
-  finish(): Buffer {
+  /** Appends the end marker and returns its bytes. */
+  end(): Buffer {
+    if (this.#ended) throw new Error('end marker written twice');
+    this.#ended = true;
     const body = Buffer.alloc(8);
     body.writeUInt32LE(this.#count, 0);
     body.writeUInt32LE(this.#crc, 4);
@@ -101,7 +108,14 @@ export class StreamWriter {
     h.writeUInt16LE(SECTION_END, 0);
     h.writeUInt32LE(8, 4);
     h.writeUInt32LE(crc32(body), 8);
-    this.#chunks.push(h, body);
+    const marker = Buffer.concat([h, body]);
+    this.#chunks.push(marker);
+    return marker;
+  }
+
+  /** Appends the end marker; returns the whole stream. */
+  finish(): Buffer {
+    this.end();
     return Buffer.concat(this.#chunks);
   }
 }
