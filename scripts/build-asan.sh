@@ -52,14 +52,29 @@ if ((build)); then
 	for p in binding.gyp native pf-driver node_modules; do
 		ln -sfn "$root/$p" "$out/tree/$p"
 	done
+	# node-gyp run directly does not see npm's config: pass the Node headers npm uses
+	# (the machines build against the installed Node's own headers, never a download).
+	nodedir="${npm_config_nodedir:-$(cd "$root" && npm config get nodedir 2>/dev/null || true)}"
+	if [[ -z "$nodedir" || "$nodedir" == undefined || "$nodedir" == null ]]; then
+		nodedir="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
+	fi
 	(
 		cd "$out/tree"
 		CFLAGS="$san_cflags" CXXFLAGS="$san_cflags" LDFLAGS="$san_ldflags" \
-			node "$root/node_modules/node-gyp/bin/node-gyp.js" rebuild -j 2 --loglevel=warn
+			node "$root/node_modules/node-gyp/bin/node-gyp.js" rebuild -j 2 --loglevel=warn \
+			--nodedir="$nodedir"
 	)
 	ln -sfn tree/build/Release "$out/Release"
-	# Refuse to "pass" with an uninstrumented build.
-	for f in "$out/Release/vfmed_hw.node" "$out/Release/lib.target/libvfpf.so"; do
+	# Refuse to "pass" with an uninstrumented build. (gyp names the PF driver library
+	# vfpf.so or lib.target/libvfpf.so depending on the generator: take what is there.)
+	shopt -s nullglob
+	products=("$out/Release/vfmed_hw.node" "$out"/Release/*vfpf*.so "$out"/Release/lib.target/*vfpf*.so)
+	shopt -u nullglob
+	if ((${#products[@]} < 2)); then
+		echo "build-asan: the PF driver library was not built" >&2
+		exit 1
+	fi
+	for f in "${products[@]}"; do
 		if ! nm -D "$f" 2>/dev/null | grep -q '__asan_report'; then
 			echo "build-asan: $f is not built with AddressSanitizer" >&2
 			exit 1
