@@ -75,7 +75,7 @@ if ((build)); then
 		exit 1
 	fi
 	for f in "${products[@]}"; do
-		if ! nm -D "$f" 2>/dev/null | grep -q '__asan_report'; then
+		if ! nm -D "$f" 2>/dev/null | grep '__asan_report' >/dev/null; then
 			echo "build-asan: $f is not built with AddressSanitizer" >&2
 			exit 1
 		fi
