@@ -9,7 +9,9 @@
 #define VFMED_TEST_TNIC_H
 
 #include <stdbool.h>
+#include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "vfmed/nic.h"
 #include "vfmed/pf_regs.h"
