@@ -40,6 +40,7 @@ function closedFd(): number {
 const cases: [string, () => unknown, string, string[]][] = [
   ['Nic with 0 VFs', () => new os.Nic({ maxVfs: 0 }), 'vfmed_nic_create', ['EINVAL']],
   ['Nic with 9 VFs', () => new os.Nic({ maxVfs: 9 }), 'vfmed_nic_create', ['EINVAL']],
+  ['register read of a VF not enabled', () => nic.vfRead32(0, 0x8), 'vfmed_vf_reg_read', ['ENODEV']],
   ['register read, misaligned', () => nic.vfRead32(0, 2), 'vfmed_vf_reg_read', ['EINVAL']],
   ['register read, outside BAR0', () => nic.vfRead32(0, 0x4000), 'vfmed_vf_reg_read', ['EINVAL']],
   ['register write, outside BAR0', () => nic.vfWrite32(0, 0x10000, 1), 'vfmed_vf_reg_write', ['EINVAL']],
@@ -79,10 +80,11 @@ describe('-errno becomes VfmedSystemError', () => {
   });
 
   it('a failed call leaves the device usable', () => {
-    expect(() => nic.vfRead32(0, 2)).toThrow(VfmedSystemError);
-    expect(typeof nic.vfRead32(0, 0x8)).toBe('number');
+    expect(() => nic.vfDmaMap(0, 0x10000n, 4096n, memfd8k, 0n, 3)).toThrow(VfmedSystemError);
     nic.vfDmaUnmap(0, 0x10000n, 4096n);
     nic.vfDmaMap(0, 0x10000n, 4096n, memfd8k, 0n, 3); // the range is free again
+    expect(() => nic.vfDmaUnmap(0, 0x10000n, 8192n)).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+    nic.vfDmaUnmap(0, 0x10000n, 4096n);
   });
 
   it('exports the platform errno table', () => {
