@@ -14,7 +14,7 @@ export function renderDemo(r: DemoResult): string {
   const streams = new Table({
     head: ['stream', 'from', 'to', 'sent', 'receiver', 'verified', 'corrupt', 'lost', 'dup'],
     colAligns: ['left', 'left', 'left', 'right', 'left', 'right', 'right', 'right', 'right'],
-    style: { head: [], border: [] },
+    style: { head: [], border: [], compact: true },
   });
   for (const s of r.streams) {
     s.receivers.forEach((x, i) => {
@@ -29,7 +29,7 @@ export function renderDemo(r: DemoResult): string {
   const vfs = new Table({
     head: ['counter', ...r.vfs.map((v) => `VF${v.vf}`)],
     colAligns: ['left', ...r.vfs.map(() => 'right' as const)],
-    style: { head: [], border: [] },
+    style: { head: [], border: [], compact: true },
   });
   const row = (label: string, f: (v: DemoResult['vfs'][number]) => string): void => {
     vfs.push([label, ...r.vfs.map(f)]);

@@ -40,7 +40,8 @@ describe('vfmed demo', () => {
       for (const x of s.receivers) expect(x).toEqual({ receiver: x.receiver, verified: N, corrupt: 0, lost: 0, duplicate: 0 });
     }
     expect(res.uplink.frames).toBe(2 * N);
-    expect(res.vfs.map((v) => v.mac)).toEqual(['02:76:66:6d:00:00', '02:76:66:6d:00:01']);
+    // the MACs the PF driver assigned (not the NIC's defaults 02:76:66:6d:00:0n)
+    expect(res.vfs.map((v) => v.mac)).toEqual(['02:76:66:6d:01:00', '02:76:66:6d:01:01']);
     for (const v of res.vfs) {
       // each VF sends one unicast and one broadcast stream and receives the other VF's two
       expect(v.driver).toMatchObject({ txFrames: 2 * N, rxFrames: 2 * N });
