@@ -40,6 +40,7 @@ describe('link change pings', () => {
     rig.pf.service();
     expect(ready.readReply(1)).toEqual([(PF_CONTROL_MSG | MSG_CTS) >>> 0]);
     // No further ping without a further change.
+    expect(rig.pf.service()).toBe(1); // the VF's ACK of the ping it just read
     for (let i = 0; i < 3; i++) expect(rig.pf.service()).toBe(0);
     sleepMs(50);
     expect(ready.take(MBX_PFSTS)).toBe(false);
