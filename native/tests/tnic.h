@@ -23,6 +23,7 @@
 #define PF_BUF_OFF 0x10000u          /* command buffers start here in PF memory */
 #define GIOVA      0x100000ull       /* guest RAM IOVA of every VF */
 #define GMEMSZ     (1u << 20)
+#define VFMED_FRAME_MAX_TEST 9728u
 
 struct tnic {
 	struct vfmed_nic *nic;
@@ -38,7 +39,7 @@ struct tnic {
 };
 
 struct tnic_opts {
-	uint32_t max_vfs, num_vfs, fifo_bytes, flags;
+	uint32_t max_vfs, num_vfs, fifo_bytes, flags, poll_mode;
 	bool no_pfrstd;         /* leave the VFs' mailbox in RSTI */
 	bool no_vf_enable;      /* leave VFRE/VFTE clear */
 };
