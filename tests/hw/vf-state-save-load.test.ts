@@ -102,8 +102,10 @@ describe('VF state save -> load into a fresh NIC', () => {
       const dst = new HwRig({ maxVfs: 2, numVfs: 1, baseMac: BASE2 });
       rigs.push(dst);
       const ports = dst.adopt(0, a, { trappedQueues: trapped });
-      dst.pfApi.vfQuiesce(0);
+      // Load into a quiesced VF (passthrough run) or a freshly enabled one (trapped run).
+      if (!trapped) dst.pfApi.vfQuiesce(0);
       dst.pfApi.vfLoad(0, blob);
+      expect(dst.pfApi.vfGetConfig(0).quiesced).toBe(true);
       const dstInfo = dst.info(0);
       expect(dstInfo.fifoFrames).toBe(srcInfo.fifoFrames);
       expect(dstInfo.fifoBytes).toBe(srcInfo.fifoBytes);
@@ -156,4 +158,74 @@ describe('VF state save -> load into a fresh NIC', () => {
       expect(a.canaryDamage()).toBe(-1);
     });
   }
+});
+
+describe('VF state save during a lossless stall', () => {
+  const rigs: HwRig[] = [];
+  afterEach(() => {
+    while (rigs.length) rigs.pop()!.close();
+  });
+
+  it('a sender stalled behind a full peer FIFO moves with its half-gathered frame', () => {
+    const FIFO = 16 << 10;
+    const src = new HwRig({ maxVfs: 2, numVfs: 2, rxFifoBytes: FIFO });
+    rigs.push(src);
+    const a = src.guest(0, { pmd: { txRingSize: 128 } });
+    const b = src.guest(1, { pmd: { rxRingSize: 8, rxBatch: 2 } });
+    a.pmd.init();
+    b.pmd.init();
+    waitUntil(() => src.info(1).queues[0].rxEnabled, 'VF1 RX enabled');
+    const n = 40;
+    const frames = Array.from({ length: n }, (_, seq) => buildFrame({ dst: vfMac(1), src: vfMac(0), stream: 1, seq, len: 1000 }));
+    expect(a.pmd.tx(frames, { segmentSize: 600 })).toBe(n); // 2 descriptors per frame
+    // 7 frames in VF1's ring, 16 in its FIFO; frame 23's first half is gathered and its
+    // EOP descriptor is retried: TDH = 23 * 2 + 1.
+    const kept = 7 + Math.floor(FIFO / 1000);
+    waitUntil(() => src.info(0).queues[0].txHead === kept * 2 + 1 && src.info(1).fifoFrames === kept - 7,
+      'VF0 to stall on the EOP of frame 23', { detail: () => JSON.stringify(src.info(0).queues[0]) });
+    src.pfApi.vfQuiesce(0);
+    const blob = src.pfApi.vfSave(0);
+    // The source VF is released after the move: a function-level reset.
+    src.pfApi.driver.vfFlr(0);
+
+    const dst = new HwRig({ maxVfs: 1, numVfs: 1, baseMac: BASE2, rxFifoBytes: FIFO });
+    rigs.push(dst);
+    const ports = dst.adopt(0, a);
+    dst.pfApi.vfLoad(0, blob);
+    a.pmd.rebind(ports.misc, ports.queues, ports.service);
+    dst.pfApi.vfResume(0);
+
+    // VF1 stays on the source NIC: there the rest goes out of the destination's uplink.
+    const atB = collectN(kept, () => b.pmd.rx(), 'frames VF1 got before the move');
+    const atUplink = collectN(n - kept, () => takeAll(dst), 'the rest on the destination uplink');
+    expect(atB.map((f) => checkFrame(f.data).seq)).toEqual([...Array(kept).keys()]);
+    atB.forEach((f, i) => expect(f.data.equals(frames[i]!)).toBe(true));
+    atUplink.forEach((f, i) => expect(f.equals(frames[kept + i]!)).toBe(true));
+    waitUntil(() => a.pmd.txOutstanding() === 0, 'VF0 TX reclaimed on the destination');
+    // Nothing is sent twice: the source's uplink and VF1 get nothing more.
+    expect(b.pmd.rx()).toEqual([]);
+    expect(takeAll(src)).toEqual([]);
+    expect(src.info(1).fifoFrames).toBe(0);
+  });
+
+  it('a destination whose RX FIFO is smaller than the saved contents refuses the blob (EPROTO), untouched', () => {
+    const src = new HwRig({ maxVfs: 2, numVfs: 1, rxFifoBytes: 64 << 10 });
+    rigs.push(src);
+    const a = src.guest(0, { pmd: { rxRingSize: 8 } });
+    a.pmd.init();
+    waitUntil(() => src.info(0).queues[0].rxEnabled, 'VF0 RX enabled');
+    for (let seq = 0; seq < 40; seq++) src.nic.uplinkInject(buildFrame({ dst: vfMac(0), src: OUTSIDE, stream: 1, seq, len: 1000 }));
+    waitUntil(() => src.info(0).fifoFrames === 33, '33 frames in the FIFO');
+    src.pfApi.vfQuiesce(0);
+    const blob = src.pfApi.vfSave(0);
+    const small = new HwRig({ maxVfs: 1, numVfs: 1, baseMac: BASE2, rxFifoBytes: 16 << 10 });
+    rigs.push(small);
+    expect(() => small.pfApi.vfLoad(0, blob)).toThrow(/EPROTO/);
+    expect(small.info(0).fifoFrames).toBe(0);
+    expect(Buffer.from(small.info(0).mac)).toEqual(Buffer.from(vfMac(0, BASE2)));
+    const big = new HwRig({ maxVfs: 1, numVfs: 1, baseMac: BASE2, rxFifoBytes: 64 << 10 });
+    rigs.push(big);
+    big.pfApi.vfLoad(0, blob);
+    expect(big.info(0).fifoFrames).toBe(33);
+  });
 });
