@@ -325,6 +325,17 @@ describe('DMA bounds', () => {
     expect(got.map((f) => f.data.readUInt32BE(22))).toEqual([...Array(20).keys()]);
   });
 
+  it('guest RAM unmapped under a running queue: the next DMA faults, nothing is touched', () => {
+    rig.nic.vfDmaUnmapAll(0);
+    b.pmd.tx([buildFrame({ dst: vfMac(0), src: vfMac(1), stream: 8, seq: 0, len: 300 })]);
+    expect(rxFault()).toBe(R.QERR.RING_BASE);
+    // Map it back (the same memfd) and carry on.
+    rig.nic.vfDmaMap(0, a.mem.iovaBase, BigInt(DMA_LEN), a.mem.fd, 0n, 3);
+    a.pmd.rxRing(0).program(a.pmd.queuePort);
+    collectN(1, () => a.pmd.rx(), 'the waiting frame after re-mapping');
+    recovers();
+  });
+
   it('DMA map calls refuse bad ranges (overlap, zero length, unknown unmap)', () => {
     const fd = rig.addon.memfdCreate('vfmed-extra', 65536n);
     try {
