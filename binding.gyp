@@ -4,7 +4,8 @@
 # one of these folders needs no edit here.
 {
   "target_defaults": {
-    "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fno-strict-aliasing"],
+    "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter", "-fno-strict-aliasing"],
+    "cflags_c": ["-std=gnu11"],
     "cflags_cc": ["-std=gnu++17", "-Wall", "-Wextra", "-Wno-unused-parameter"],
     "include_dirs": ["native/include"]
   },

@@ -9,9 +9,12 @@
  */
 import { constants } from 'node:os';
 
-const errnoNames: Map<number, string> = new Map(
-  Object.entries(constants.errno).map(([name, num]) => [num as number, name]),
-);
+// Node's errno table has aliases for some numbers (EWOULDBLOCK/EAGAIN, ENOTSUP/EOPNOTSUPP,
+// EDEADLOCK/EDEADLK); the first name listed here wins, as in glibc's strerror naming.
+const PREFERRED = ['EAGAIN', 'EOPNOTSUPP', 'EDEADLK'];
+const errnoNames: Map<number, string> = new Map();
+for (const name of PREFERRED) errnoNames.set((constants.errno as Record<string, number>)[name]!, name);
+for (const [name, num] of Object.entries(constants.errno)) if (!errnoNames.has(num as number)) errnoNames.set(num as number, name);
 
 export function errnoName(errno: number): string {
   return errnoNames.get(Math.abs(errno)) ?? `E${Math.abs(errno)}`;
