@@ -10,7 +10,7 @@
  */
 import { constants } from 'node:os';
 import { Dispatcher, type DispatchResult } from './dispatcher.js';
-import type { VfioDevice } from './device.js';
+import { isPromise, type MaybePromise, type VfioDevice } from './device.js';
 import { decodeHeader, errorReply, type Header } from './messages.js';
 import { Flag, MAX_REQUEST_SIZE } from './protocol.js';
 import { ReceivedFds } from './session.js';
@@ -57,10 +57,12 @@ abstract class BaseConnection {
     this.conn.start(
       (msg, fds, flags) => this.onMessage(msg, fds, flags),
       (errno) => {
+        let r: MaybePromise<void> = undefined;
         try {
-          this.onClosed(errno);
+          r = this.onClosed(errno);
         } finally {
-          this.resolveClosed(errno);
+          if (isPromise(r)) void r.finally(() => this.resolveClosed(errno));
+          else this.resolveClosed(errno);
         }
       },
     );
@@ -77,6 +79,7 @@ abstract class BaseConnection {
 
   private onMessage(msg: Buffer, fdList: number[], flags: number): void {
     const fds = new ReceivedFds(fdList);
+    let pending = false;
     try {
       const bad = framingError(msg, flags);
       if (bad) {
@@ -85,19 +88,44 @@ abstract class BaseConnection {
         this.send({ out: noReply ? null : { bytes: errorReply(bad.hdr, bad.errno), fds: [] }, close: false });
         return;
       }
-      this.send(this.handle(msg, fds));
+      const r = this.handle(msg, fds);
+      if (isPromise(r)) {
+        // An asynchronous command: the next messages are handled meanwhile; this reply
+        // goes out when it completes (the client matches replies by msg_id).
+        pending = true;
+        r.then(
+          (res) => this.sendSafely(res),
+          (e: unknown) => this.log.error({ err: e }, 'vfio-user: dispatcher promise rejected'),
+        ).finally(() => fds.closeRest());
+        return;
+      }
+      this.send(r);
     } catch (e) {
-      // Only the transport can throw here (the dispatcher turns everything into replies):
-      // the peer is gone or misbehaving beyond repair.
-      this.log.warn({ err: e }, 'vfio-user: dropping connection');
-      this.conn.destroy();
+      this.dropAfter(e);
     } finally {
-      fds.closeRest();
+      if (!pending) fds.closeRest();
     }
   }
 
-  protected abstract handle(msg: Buffer, fds: ReceivedFds): DispatchResult;
-  protected abstract onClosed(errno: number): void;
+  private sendSafely(r: DispatchResult): void {
+    if (this.conn.closed) return;
+    try {
+      this.send(r);
+    } catch (e) {
+      this.dropAfter(e);
+    }
+  }
+
+  /** Only the transport can throw here (the dispatcher turns everything into replies):
+   * the peer is gone or misbehaving beyond repair. */
+  private dropAfter(e: unknown): void {
+    this.log.warn({ err: e }, 'vfio-user: dropping connection');
+    this.conn.destroy();
+  }
+
+  protected abstract handle(msg: Buffer, fds: ReceivedFds): MaybePromise<DispatchResult>;
+  /** The connection ended; `closed` resolves once the returned promise (if any) settles. */
+  protected abstract onClosed(errno: number): MaybePromise<void>;
 }
 
 /** The attached client of a device. */
@@ -116,20 +144,23 @@ export class VfioConnection extends BaseConnection {
     );
   }
 
-  protected handle(msg: Buffer, fds: ReceivedFds): DispatchResult {
+  protected handle(msg: Buffer, fds: ReceivedFds): MaybePromise<DispatchResult> {
     return this.dispatcher.dispatch(msg, fds);
   }
 
   /** The client is gone: release the device (DMA windows, IRQ eventfds). */
-  protected onClosed(errno: number): void {
-    let releaseError: unknown = null;
-    try {
-      this.dispatcher.device.release();
-    } catch (e) {
-      releaseError = e;
+  protected onClosed(errno: number): MaybePromise<void> {
+    const failed = (e: unknown): void => {
       this.log.error({ err: e, device: this.dispatcher.device.name }, 'vfio-user: releasing the device failed');
+      this.onRelease(errno, e);
+    };
+    try {
+      const r = this.dispatcher.device.release();
+      if (isPromise(r)) return r.then(() => this.onRelease(errno, null), failed);
+      this.onRelease(errno, null);
+    } catch (e) {
+      failed(e);
     }
-    this.onRelease(errno, releaseError);
   }
 }
 

@@ -11,6 +11,11 @@
  * inside RegionDesc (mmap) and release (release) per device, without the protocol layer
  * knowing.
  *
+ * Methods that a mediation layer may need to make asynchronous (it may have to wait for
+ * the PF driver or for the client to unmap pages) may return a Promise; the dispatcher
+ * starts commands in arrival order and sends each reply when its command completes, so a
+ * pending command does not hold back the ones behind it (replies match by msg_id).
+ *
  * fd ownership: fds handed to dmaMap are borrowed (the implementation duplicates what it
  * keeps); eventfds handed to setIrqs belong to the device from the call on, whatever the
  * outcome (it closes the ones it does not keep). fds in a RegionDesc stay the device's.
@@ -18,6 +23,8 @@
 import { constants } from 'node:os';
 import { VfmedError } from '../errors.js';
 import type { RegionCapability, SparseArea } from './messages.js';
+
+export type MaybePromise<T> = T | Promise<T>;
 
 const { ENOTTY } = constants.errno;
 
@@ -90,25 +97,25 @@ export interface VfioDevice {
   /** throws EINVAL for an index >= numRegions */
   regionInfo(index: number): RegionDesc;
   /** The caller checked index, bounds (offset + count <= size) and READ permission. */
-  regionRead(index: number, offset: bigint, count: number): Uint8Array;
+  regionRead(index: number, offset: bigint, count: number): MaybePromise<Uint8Array>;
   /** The caller checked index, bounds and WRITE permission. */
-  regionWrite(index: number, offset: bigint, data: Uint8Array): void;
+  regionWrite(index: number, offset: bigint, data: Uint8Array): MaybePromise<void>;
   /** throws EINVAL for an index >= numIrqs */
   irqInfo(index: number): IrqDesc;
-  setIrqs(req: IrqSetRequest): void;
-  dmaMap(req: DmaMapRequest): void;
+  setIrqs(req: IrqSetRequest): MaybePromise<void>;
+  dmaMap(req: DmaMapRequest): MaybePromise<void>;
   /** exactly a mapped window, else ENOENT */
-  dmaUnmap(iova: bigint, size: bigint): void;
-  dmaUnmapAll(): void;
+  dmaUnmap(iova: bigint, size: bigint): MaybePromise<void>;
+  dmaUnmapAll(): MaybePromise<void>;
   /** VFIO_USER_DEVICE_RESET */
-  reset(): void;
+  reset(): MaybePromise<void>;
   /** The client went away: drop its DMA windows, close its IRQ eventfds, keep the rest. */
-  release(): void;
+  release(): MaybePromise<void>;
   /**
    * VFIO_USER_DEVICE_FEATURE (optional; absent = no feature, ENOTTY as in Linux). Returns
    * the data to append to a GET reply; throws ENOTTY for an unsupported feature.
    */
-  feature?(flags: number, data: Uint8Array): Uint8Array | void;
+  feature?(flags: number, data: Uint8Array): MaybePromise<Uint8Array | void>;
 }
 
 /** Forwards everything to an inner device; mediation layers extend it and override the
@@ -124,35 +131,45 @@ export class DelegatingDevice implements VfioDevice {
   regionInfo(index: number): RegionDesc {
     return this.inner.regionInfo(index);
   }
-  regionRead(index: number, offset: bigint, count: number): Uint8Array {
+  regionRead(index: number, offset: bigint, count: number): MaybePromise<Uint8Array> {
     return this.inner.regionRead(index, offset, count);
   }
-  regionWrite(index: number, offset: bigint, data: Uint8Array): void {
-    this.inner.regionWrite(index, offset, data);
+  regionWrite(index: number, offset: bigint, data: Uint8Array): MaybePromise<void> {
+    return this.inner.regionWrite(index, offset, data);
   }
   irqInfo(index: number): IrqDesc {
     return this.inner.irqInfo(index);
   }
-  setIrqs(req: IrqSetRequest): void {
-    this.inner.setIrqs(req);
+  setIrqs(req: IrqSetRequest): MaybePromise<void> {
+    return this.inner.setIrqs(req);
   }
-  dmaMap(req: DmaMapRequest): void {
-    this.inner.dmaMap(req);
+  dmaMap(req: DmaMapRequest): MaybePromise<void> {
+    return this.inner.dmaMap(req);
   }
-  dmaUnmap(iova: bigint, size: bigint): void {
-    this.inner.dmaUnmap(iova, size);
+  dmaUnmap(iova: bigint, size: bigint): MaybePromise<void> {
+    return this.inner.dmaUnmap(iova, size);
   }
-  dmaUnmapAll(): void {
-    this.inner.dmaUnmapAll();
+  dmaUnmapAll(): MaybePromise<void> {
+    return this.inner.dmaUnmapAll();
   }
-  reset(): void {
-    this.inner.reset();
+  reset(): MaybePromise<void> {
+    return this.inner.reset();
   }
-  release(): void {
-    this.inner.release();
+  release(): MaybePromise<void> {
+    return this.inner.release();
   }
-  feature(flags: number, data: Uint8Array): Uint8Array | void {
+  feature(flags: number, data: Uint8Array): MaybePromise<Uint8Array | void> {
     if (!this.inner.feature) throw new VfmedError('VFMED_ERR_VFIO_FEATURE', 'no device features', ENOTTY);
     return this.inner.feature(flags, data);
   }
+}
+
+/** True for a thenable (what a MaybePromise-returning method gave back). */
+export function isPromise<T>(v: MaybePromise<T>): v is Promise<T> {
+  return typeof (v as { then?: unknown } | null)?.then === 'function';
+}
+
+/** f(v) now for a plain value, after it resolves for a promise (keeps sync paths sync). */
+export function chain<T, U>(v: MaybePromise<T>, f: (t: T) => MaybePromise<U>): MaybePromise<U> {
+  return isPromise(v) ? v.then(f) : f(v);
 }

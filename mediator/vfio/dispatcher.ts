@@ -16,7 +16,7 @@
  */
 import diagnostics_channel from 'node:diagnostics_channel';
 import { constants } from 'node:os';
-import type { VfioDevice } from './device.js';
+import { isPromise, type MaybePromise, type VfioDevice } from './device.js';
 import { handleDeviceFeature, handleDeviceReset } from './handlers/device-control.js';
 import { handleDmaMap, handleDmaUnmap } from './handlers/dma.js';
 import { handleDeviceGetInfo, handleDeviceGetIrqInfo, handleDeviceGetRegionInfo } from './handlers/info.js';
@@ -25,7 +25,7 @@ import { handleRegionRead, handleRegionWrite, handleRegionWriteMulti } from './h
 import { handleVersion } from './handlers/version.js';
 import { decodeHeader, errorReply, msgError, reply, type Header } from './messages.js';
 import { Cmd, commandName, Flag, ServerLimits } from './protocol.js';
-import { newSession, type Handler, type ReceivedFds, type Session } from './session.js';
+import { newSession, type Handler, type HandlerResult, type ReceivedFds, type Session } from './session.js';
 
 const { EINVAL, EIO, ENOTSUP } = constants.errno;
 
@@ -110,18 +110,34 @@ export class Dispatcher {
     this.table.set(cmd, { handler, fds: acceptsFds });
   }
 
-  /** Handles one whole message. fds: what came with it (the caller closes the rest). */
-  dispatch(msg: Uint8Array, fds: ReceivedFds): DispatchResult {
+  /**
+   * Handles one whole message. fds: what came with it (the caller closes what is left
+   * once the result has settled). Returns a promise only when a handler went async.
+   */
+  dispatch(msg: Uint8Array, fds: ReceivedFds): MaybePromise<DispatchResult> {
     const hdr = decodeHeader(msg);
-    const noReply = (hdr.flags & Flag.NO_REPLY) !== 0;
-    let result: { payload?: Uint8Array; fds?: readonly number[] } | void = undefined;
-    let errno = 0;
+    let result: MaybePromise<HandlerResult | void>;
     try {
       result = this.run(hdr, msg.subarray(16), fds);
     } catch (e) {
-      errno = errnoOf(e);
-      if (!(e instanceof Error) || !('errno' in e)) this.onInternalError(e, hdr);
+      return this.finish(hdr, undefined, e);
     }
+    if (isPromise(result)) {
+      return result.then(
+        (r) => this.finish(hdr, r, null),
+        (e: unknown) => this.finish(hdr, undefined, e ?? new Error('rejected')),
+      );
+    }
+    return this.finish(hdr, result, null);
+  }
+
+  private finish(hdr: Header, result: HandlerResult | void, error: unknown): DispatchResult {
+    let errno = 0;
+    if (error !== null) {
+      errno = errnoOf(error);
+      if (!(error instanceof Error) || !('errno' in error)) this.onInternalError(error, hdr);
+    }
+    const noReply = (hdr.flags & Flag.NO_REPLY) !== 0;
     if (messageChannel.hasSubscribers) {
       messageChannel.publish({ device: this.device.name, command: hdr.command, msgId: hdr.msgId, errno, noReply } satisfies MessageEvent);
     }
@@ -131,7 +147,7 @@ export class Dispatcher {
     return { out: { bytes: reply(hdr, result?.payload), fds: result?.fds ?? [] }, close };
   }
 
-  private run(hdr: Header, payload: Uint8Array, fds: ReceivedFds): ReturnType<Handler> {
+  private run(hdr: Header, payload: Uint8Array, fds: ReceivedFds): MaybePromise<HandlerResult | void> {
     if ((hdr.flags & Flag.TYPE_MASK) !== Flag.TYPE_COMMAND) throw msgError(`message type ${hdr.flags & Flag.TYPE_MASK} is not a command`);
     if (hdr.size !== 16 + payload.byteLength) throw msgError(`size field ${hdr.size} != ${16 + payload.byteLength} bytes received`);
     if (!this.session.negotiated && hdr.command !== Cmd.VERSION) throw msgError(`${commandName(hdr.command)} before VERSION`);

@@ -3,7 +3,7 @@
  * negotiated, the fds that came with the message being handled, and the handler types.
  */
 import { closeSync } from 'node:fs';
-import type { VfioDevice } from './device.js';
+import type { MaybePromise, VfioDevice } from './device.js';
 import type { Header } from './messages.js';
 
 /** What VERSION established for this connection. */
@@ -93,4 +93,9 @@ export interface HandlerContext {
 }
 
 /** One command. Throws an error with an errno (VfmedError/VfmedSystemError) to fail it. */
-export type Handler = (ctx: HandlerContext, hdr: Header, payload: Uint8Array, fds: ReceivedFds) => HandlerResult | void;
+export type Handler = (
+  ctx: HandlerContext,
+  hdr: Header,
+  payload: Uint8Array,
+  fds: ReceivedFds,
+) => MaybePromise<HandlerResult | void>;

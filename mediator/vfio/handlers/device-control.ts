@@ -10,17 +10,17 @@
 import { constants } from 'node:os';
 import { decodeDeviceFeature, encodeDeviceFeature, msgError, type Header } from '../messages.js';
 import { FeatureFlag, PayloadSize } from '../protocol.js';
+import { chain, type MaybePromise } from '../device.js';
 import type { HandlerContext, HandlerResult, ReceivedFds } from '../session.js';
 
 const { ENOTTY } = constants.errno;
 
-export function handleDeviceReset(ctx: HandlerContext, _hdr: Header, payload: Uint8Array, _fds: ReceivedFds): HandlerResult {
+export function handleDeviceReset(ctx: HandlerContext, _hdr: Header, payload: Uint8Array, _fds: ReceivedFds): MaybePromise<HandlerResult> {
   if (payload.byteLength !== 0) throw msgError(`DEVICE_RESET: ${payload.byteLength} payload bytes, expected none`);
-  ctx.device.reset();
-  return {};
+  return chain(ctx.device.reset(), () => ({}));
 }
 
-export function handleDeviceFeature(ctx: HandlerContext, _hdr: Header, payload: Uint8Array, _fds: ReceivedFds): HandlerResult {
+export function handleDeviceFeature(ctx: HandlerContext, _hdr: Header, payload: Uint8Array, _fds: ReceivedFds): MaybePromise<HandlerResult> {
   const f = decodeDeviceFeature(payload);
   if (f.argsz < PayloadSize.DEVICE_FEATURE) throw msgError(`DEVICE_FEATURE: argsz ${f.argsz} < ${PayloadSize.DEVICE_FEATURE}`);
   const known = FeatureFlag.MASK | FeatureFlag.GET | FeatureFlag.SET | FeatureFlag.PROBE;
@@ -29,10 +29,11 @@ export function handleDeviceFeature(ctx: HandlerContext, _hdr: Header, payload: 
   const set = (f.flags & FeatureFlag.SET) !== 0;
   if (get && set && !(f.flags & FeatureFlag.PROBE)) throw msgError('DEVICE_FEATURE: GET and SET together need PROBE');
   if (!ctx.device.feature) throw msgError(`DEVICE_FEATURE: feature ${f.flags & FeatureFlag.MASK} not supported`, ENOTTY);
-  const out = ctx.device.feature(f.flags, f.data);
-  if (get && !(f.flags & FeatureFlag.PROBE)) {
-    const data = out ?? new Uint8Array(0);
-    return { payload: encodeDeviceFeature({ argsz: PayloadSize.DEVICE_FEATURE + data.byteLength, flags: f.flags, data }) };
-  }
-  return { payload: encodeDeviceFeature(f) };
+  return chain(ctx.device.feature(f.flags, f.data), (out) => {
+    if (get && !(f.flags & FeatureFlag.PROBE)) {
+      const data = out ?? new Uint8Array(0);
+      return { payload: encodeDeviceFeature({ argsz: PayloadSize.DEVICE_FEATURE + data.byteLength, flags: f.flags, data }) };
+    }
+    return { payload: encodeDeviceFeature(f) };
+  });
 }

@@ -15,13 +15,14 @@
 import { constants } from 'node:os';
 import { decodeDmaMap, decodeDmaUnmap, encodeDmaUnmap, msgError, peekDmaUnmapFlags, type Header } from '../messages.js';
 import { DmaMapFlag, DmaUnmapFlag, PayloadSize, ServerLimits } from '../protocol.js';
+import { chain, type MaybePromise } from '../device.js';
 import type { HandlerContext, HandlerResult, ReceivedFds } from '../session.js';
 
 const { EINVAL, ENOTSUP } = constants.errno;
 const U64_LIMIT = 1n << 64n;
 const PAGE_MASK = BigInt(ServerLimits.pgsizes - 1);
 
-export function handleDmaMap(ctx: HandlerContext, _hdr: Header, payload: Uint8Array, fds: ReceivedFds): HandlerResult {
+export function handleDmaMap(ctx: HandlerContext, _hdr: Header, payload: Uint8Array, fds: ReceivedFds): MaybePromise<HandlerResult> {
   const m = decodeDmaMap(payload);
   if (m.argsz < PayloadSize.DMA_MAP) throw msgError(`DMA_MAP: argsz ${m.argsz} < ${PayloadSize.DMA_MAP}`);
   const known = DmaMapFlag.READ | DmaMapFlag.WRITE | DmaMapFlag.MMAP | DmaMapFlag.FILE_IO;
@@ -36,11 +37,10 @@ export function handleDmaMap(ctx: HandlerContext, _hdr: Header, payload: Uint8Ar
   if (m.addr + m.size > U64_LIMIT || m.offset + m.size > U64_LIMIT) throw msgError('DMA_MAP: window wraps past 2^64');
   if (fds.count === 0) throw msgError('DMA_MAP: no fd (message-based DMA is not supported)', ENOTSUP);
   if (fds.count > 1) throw msgError(`DMA_MAP: ${fds.count} fds, expected 1`);
-  ctx.device.dmaMap({ iova: m.addr, size: m.size, fd: fds.peek(0), offset: m.offset, prot });
-  return {};
+  return chain(ctx.device.dmaMap({ iova: m.addr, size: m.size, fd: fds.peek(0), offset: m.offset, prot }), () => ({}));
 }
 
-export function handleDmaUnmap(ctx: HandlerContext, _hdr: Header, payload: Uint8Array, _fds: ReceivedFds): HandlerResult {
+export function handleDmaUnmap(ctx: HandlerContext, _hdr: Header, payload: Uint8Array, _fds: ReceivedFds): MaybePromise<HandlerResult> {
   const flags = peekDmaUnmapFlags(payload);
   if (flags & ~(DmaUnmapFlag.ALL | DmaUnmapFlag.GET_DIRTY_BITMAP)) throw msgError(`DMA_UNMAP: unknown flags 0x${flags.toString(16)}`);
   if (flags & DmaUnmapFlag.GET_DIRTY_BITMAP) throw msgError('DMA_UNMAP: GET_DIRTY_BITMAP is not supported', ENOTSUP);
@@ -48,10 +48,9 @@ export function handleDmaUnmap(ctx: HandlerContext, _hdr: Header, payload: Uint8
   if (u.argsz < PayloadSize.DMA_UNMAP) throw msgError(`DMA_UNMAP: argsz ${u.argsz} < ${PayloadSize.DMA_UNMAP}`);
   if (flags & DmaUnmapFlag.ALL) {
     if (u.addr !== 0n || u.size !== 0n) throw msgError('DMA_UNMAP: FLAG_ALL needs addr = size = 0', EINVAL);
-    ctx.device.dmaUnmapAll();
-  } else {
-    if (u.size === 0n) throw msgError('DMA_UNMAP: size 0');
-    ctx.device.dmaUnmap(u.addr, u.size);
+  } else if (u.size === 0n) {
+    throw msgError('DMA_UNMAP: size 0');
   }
-  return { payload: encodeDmaUnmap(u) };
+  const done = flags & DmaUnmapFlag.ALL ? ctx.device.dmaUnmapAll() : ctx.device.dmaUnmap(u.addr, u.size);
+  return chain(done, () => ({ payload: encodeDmaUnmap(u) }));
 }

@@ -13,7 +13,7 @@
 import { readlinkSync } from 'node:fs';
 import { decodeIrqSet, msgError, type Header } from '../messages.js';
 import { IrqSetFlag } from '../protocol.js';
-import type { IrqAction, IrqData } from '../device.js';
+import { chain, type IrqAction, type IrqData, type MaybePromise } from '../device.js';
 import type { HandlerContext, HandlerResult, ReceivedFds } from '../session.js';
 
 function oneBit(x: number): boolean {
@@ -29,7 +29,7 @@ export function isEventFd(fd: number): boolean {
   }
 }
 
-export function handleDeviceSetIrqs(ctx: HandlerContext, _hdr: Header, payload: Uint8Array, fds: ReceivedFds): HandlerResult {
+export function handleDeviceSetIrqs(ctx: HandlerContext, _hdr: Header, payload: Uint8Array, fds: ReceivedFds): MaybePromise<HandlerResult> {
   const s = decodeIrqSet(payload);
   if (s.argsz < payload.byteLength) throw msgError(`DEVICE_SET_IRQS: argsz ${s.argsz} < payload ${payload.byteLength}`);
   const dataType = s.flags & IrqSetFlag.DATA_TYPE_MASK;
@@ -61,7 +61,6 @@ export function handleDeviceSetIrqs(ctx: HandlerContext, _hdr: Header, payload: 
     }
   }
   const action: IrqAction = actionType === IrqSetFlag.ACTION_MASK ? 'mask' : actionType === IrqSetFlag.ACTION_UNMASK ? 'unmask' : 'trigger';
-  ctx.device.setIrqs({ index: s.index, start: s.start, count: s.count, action, data });
-  return {};
+  return chain(ctx.device.setIrqs({ index: s.index, start: s.start, count: s.count, action, data }), () => ({}));
 }
 

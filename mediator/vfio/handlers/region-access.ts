@@ -21,6 +21,7 @@ import {
   type RegionAccess,
 } from '../messages.js';
 import { RegionFlag, ServerLimits } from '../protocol.js';
+import { chain, isPromise, type MaybePromise } from '../device.js';
 import type { HandlerContext, HandlerResult, ReceivedFds } from '../session.js';
 
 const { EIO, EMSGSIZE, ENOTSUP } = constants.errno;
@@ -40,29 +41,33 @@ function checkAccess(ctx: HandlerContext, a: RegionAccess, write: boolean, what:
   return a.count > 0;
 }
 
-export function handleRegionRead(ctx: HandlerContext, _hdr: Header, payload: Uint8Array, _fds: ReceivedFds): HandlerResult {
+export function handleRegionRead(ctx: HandlerContext, _hdr: Header, payload: Uint8Array, _fds: ReceivedFds): MaybePromise<HandlerResult> {
   const a = decodeRegionRead(payload);
-  let data: Uint8Array = new Uint8Array(0);
-  if (checkAccess(ctx, a, false, 'REGION_READ')) {
-    data = ctx.device.regionRead(a.region, a.offset, a.count);
+  if (!checkAccess(ctx, a, false, 'REGION_READ')) return { payload: encodeRegionAccess(a) };
+  return chain(ctx.device.regionRead(a.region, a.offset, a.count), (data) => {
     if (data.byteLength !== a.count) throw msgError(`REGION_READ: device returned ${data.byteLength} of ${a.count} bytes`, EIO);
-  }
-  return { payload: encodeRegionAccess({ ...a, data }) };
+    return { payload: encodeRegionAccess({ ...a, data }) };
+  });
 }
 
-export function handleRegionWrite(ctx: HandlerContext, _hdr: Header, payload: Uint8Array, _fds: ReceivedFds): HandlerResult {
+export function handleRegionWrite(ctx: HandlerContext, _hdr: Header, payload: Uint8Array, _fds: ReceivedFds): MaybePromise<HandlerResult> {
   const a = decodeRegionWrite(payload);
-  if (checkAccess(ctx, a, true, 'REGION_WRITE')) ctx.device.regionWrite(a.region, a.offset, a.data);
-  return { payload: encodeRegionAccess({ ...a, data: new Uint8Array(0) }) };
+  const done = checkAccess(ctx, a, true, 'REGION_WRITE') ? ctx.device.regionWrite(a.region, a.offset, a.data) : undefined;
+  return chain(done, () => ({ payload: encodeRegionAccess({ ...a, data: new Uint8Array(0) }) }));
 }
 
 /** Writes are applied in order; the first failing one fails the message (the ones before
  * it have taken effect, as they would have as separate messages). */
-export function handleRegionWriteMulti(ctx: HandlerContext, _hdr: Header, payload: Uint8Array, _fds: ReceivedFds): HandlerResult {
+export function handleRegionWriteMulti(ctx: HandlerContext, _hdr: Header, payload: Uint8Array, _fds: ReceivedFds): MaybePromise<HandlerResult> {
   if (!ctx.session.writeMultiple) throw msgError('REGION_WRITE_MULTI: not negotiated (write_multiple)', ENOTSUP);
   const writes = decodeWriteMulti(payload);
-  for (const w of writes) {
-    if (checkAccess(ctx, w, true, 'REGION_WRITE_MULTI')) ctx.device.regionWrite(w.region, w.offset, w.data);
-  }
-  return { payload: encodeWriteMultiReply(writes.length) };
+  const run = (from: number): MaybePromise<HandlerResult> => {
+    for (let i = from; i < writes.length; i++) {
+      const w = writes[i] as RegionAccess;
+      const done = checkAccess(ctx, w, true, 'REGION_WRITE_MULTI') ? ctx.device.regionWrite(w.region, w.offset, w.data) : undefined;
+      if (isPromise(done)) return done.then(() => run(i + 1));
+    }
+    return { payload: encodeWriteMultiReply(writes.length) };
+  };
+  return run(0);
 }
