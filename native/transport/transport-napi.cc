@@ -26,6 +26,7 @@
 #include <uv.h>
 
 #include "transport.h"
+#include "vfmed-transport.h"
 
 namespace vfmed {
 
