@@ -93,6 +93,8 @@ export interface DmaMapRequest {
 export interface VfioDevice {
   /** for logs: e.g. "vf0" */
   readonly name: string;
+  /** DMA windows the device accepts (advertised as max_dma_maps); default ServerLimits */
+  readonly maxDmaMaps?: number;
   info(): DeviceInfoDesc;
   /** throws EINVAL for an index >= numRegions */
   regionInfo(index: number): RegionDesc;
@@ -124,6 +126,9 @@ export class DelegatingDevice implements VfioDevice {
   constructor(protected readonly inner: VfioDevice) {}
   get name(): string {
     return this.inner.name;
+  }
+  get maxDmaMaps(): number | undefined {
+    return this.inner.maxDmaMaps;
   }
   info(): DeviceInfoDesc {
     return this.inner.info();

@@ -52,6 +52,7 @@ function err(code: string, message: string, errno: number): VfmedError {
 
 export class IgbVfDevice implements VfioDevice {
   readonly name: string;
+  readonly maxDmaMaps: number;
   /** exposed for tests and the mediation layer (read-only use) */
   readonly config: PciConfigSpace;
   private readonly msix: MsixTable;
@@ -68,7 +69,8 @@ export class IgbVfDevice implements VfioDevice {
     this.name = `vf${vf}`;
     this.config = buildIgbvfConfig({ onFlr: () => this.functionLevelReset() });
     this.msix = new MsixTable(VFMED_VF_MSIX_VECTORS, VFMED_VF_BAR3_SIZE, IGBVF_MSIX_PBA_OFFSET);
-    this.dma = new DmaWindows(opts.maxDmaMaps ?? ServerLimits.maxDmaMaps);
+    this.maxDmaMaps = opts.maxDmaMaps ?? ServerLimits.maxDmaMaps;
+    this.dma = new DmaWindows(this.maxDmaMaps);
     this.irqFds = new Array<number | null>(VFMED_VF_MSIX_VECTORS).fill(null);
   }
 

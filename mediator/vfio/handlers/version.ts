@@ -70,12 +70,12 @@ export function parseClientCaps(json: string | null): ClientCaps {
 }
 
 /** The capabilities this server answers with. */
-export function serverCaps(client: ClientCaps): Record<string, unknown> {
+export function serverCaps(client: ClientCaps, deviceMaxDmaMaps: number = ServerLimits.maxDmaMaps): Record<string, unknown> {
   const caps: Record<string, unknown> = {
     max_msg_fds: ServerLimits.maxMsgFds,
     max_data_xfer_size: ServerLimits.maxDataXferSize,
     pgsizes: ServerLimits.pgsizes,
-    max_dma_maps: Math.min(ServerLimits.maxDmaMaps, client.maxDmaMaps ?? ServerLimits.maxDmaMaps),
+    max_dma_maps: Math.min(deviceMaxDmaMaps, client.maxDmaMaps ?? deviceMaxDmaMaps),
   };
   if (client.writeMultiple === true) caps['write_multiple'] = true;
   return { capabilities: caps };
@@ -95,6 +95,6 @@ export function handleVersion(ctx: HandlerContext, _hdr: Header, payload: Uint8A
   s.clientMaxMsgFds = client.maxMsgFds ?? 1;
   s.clientMaxDataXferSize = client.maxDataXferSize ?? ServerLimits.maxDataXferSize;
   s.writeMultiple = client.writeMultiple === true;
-  return { payload: encodeVersion({ major: s.major, minor: s.minor, json: JSON.stringify(serverCaps(client)) }) };
+  return { payload: encodeVersion({ major: s.major, minor: s.minor, json: JSON.stringify(serverCaps(client, ctx.device.maxDmaMaps)) }) };
 }
 
