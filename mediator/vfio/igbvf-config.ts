@@ -8,7 +8,7 @@
  *   0x1C  BAR3  64-bit prefetchable memory, 16 KiB  (BAR4 = its upper half)  MSI-X
  *   0x2C  subsystem 8086:0000   0x34 cap pointer -> 0x70   0x3D interrupt pin 0 (no INTx)
  *   0x70  MSI-X: 3 vectors, table BAR3 + 0, PBA BAR3 + 0x2000        -> next 0xA0
- *   0xA0  PCI Express v2, endpoint, FLR capable                     -> end
+ *   0xA0  PCI Express v2, endpoint (FLR capable when the device can) -> end
  *  0x100  no extended capabilities (header 0)
  *
  * Writable bits are exactly the ones a real endpoint has: BAR address bits (so sizing
@@ -40,8 +40,9 @@ const COMMAND_WMASK =
 /** Status: signalled/received aborts, SERR, parity errors (bits 8, 11-15) are RW1C. */
 const STATUS_W1C = 0xf900;
 
-/** PCIe Device Capabilities: MPS 256 B, extended tag, role-based error reporting, FLR. */
-const EXP_DEVCAP = 0x1 | (1 << 5) | (1 << 15) | Pci.EXP_DEVCAP_FLR;
+/** PCIe Device Capabilities: MPS 256 B, extended tag, role-based error reporting (+ FLR
+ * when the device can do one). */
+const EXP_DEVCAP = 0x1 | (1 << 5) | (1 << 15);
 /** Device Control: error reporting enables, relaxed ordering, MPS, ext tag, no snoop,
  * MRRS are RW; bit 15 (Initiate FLR) is an action bit that always reads 0. */
 const EXP_DEVCTL_WMASK = 0x79ff;
@@ -54,6 +55,9 @@ const EXP_LNKCAP2 = 1 << 1; // supported link speeds vector: 2.5 GT/s
 const EXP_LNKCTL2 = 0x1; // target link speed 2.5 GT/s
 
 export interface IgbvfConfigHooks {
+  /** Advertise Function Level Reset in the PCIe Device Capabilities (the device must then
+   * be able to do one: onFlr). */
+  flrCapable?: boolean;
   /** The command register was written; `value` is its new content. */
   onCommand?(value: number): void;
   /** The client wrote 1 to PCIe Device Control "Initiate Function Level Reset". */
@@ -104,7 +108,7 @@ export function buildIgbvfConfig(hooks: IgbvfConfigHooks = {}): PciConfigSpace {
   c.define(e, 1, Pci.CAP_ID_EXP)
     .define(e + 1, 1, 0)
     .define(e + Pci.EXP_FLAGS, 2, 0x0002) // version 2, device/port type 0 = PCIe endpoint
-    .define(e + Pci.EXP_DEVCAP, 4, EXP_DEVCAP)
+    .define(e + Pci.EXP_DEVCAP, 4, (EXP_DEVCAP | (hooks.flrCapable ? Pci.EXP_DEVCAP_FLR : 0)) >>> 0)
     .define(e + Pci.EXP_DEVCTL, 2, EXP_DEVCTL_RESET, EXP_DEVCTL_WMASK)
     .define(e + Pci.EXP_DEVSTA, 2, 0, 0, 0x000f) // error detected bits are RW1C
     .define(e + Pci.EXP_LNKCAP, 4, EXP_LNKCAP)
@@ -119,7 +123,7 @@ export function buildIgbvfConfig(hooks: IgbvfConfigHooks = {}): PciConfigSpace {
 
   c.hook(Pci.COMMAND, 2, () => hooks.onCommand?.(c.read16(Pci.COMMAND)));
   c.hook(e + Pci.EXP_DEVCTL + 1, 1, (_off, written) => {
-    if ((written[0] as number) & (Pci.EXP_DEVCTL_BCR_FLR >>> 8)) hooks.onFlr?.();
+    if (hooks.flrCapable && (written[0] as number) & (Pci.EXP_DEVCTL_BCR_FLR >>> 8)) hooks.onFlr?.();
   });
 
   return c.seal();

@@ -44,6 +44,14 @@ export const IGBVF_BAR0_SPARSE_AREAS = [
 export interface IgbVfDeviceOptions {
   /** DMA windows the client may have (default ServerLimits.maxDmaMaps) */
   maxDmaMaps?: number;
+  /**
+   * A function level reset of this VF (register file, interrupts and mailbox to power-on
+   * values; DMA maps stay): on this emulated NIC the PF driver does it with its admin
+   * VF_RESET, e.g. `() => pf.vfFlr(vf)`. With it the config space advertises FLR and
+   * DEVICE_RESET is an FLR, as vfio-pci's reset is; without it DEVICE_RESET is the VF
+   * software reset (CTRL.RST) and FLR is not advertised.
+   */
+  flr?: () => void;
 }
 
 function err(code: string, message: string, errno: number): VfmedError {
@@ -59,6 +67,7 @@ export class IgbVfDevice implements VfioDevice {
   private readonly dma: DmaWindows;
   private readonly irqFds: Array<number | null>;
   private readonly eventOne = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]);
+  private readonly flr: (() => void) | null;
 
   constructor(
     private readonly nic: NativeNic,
@@ -67,7 +76,8 @@ export class IgbVfDevice implements VfioDevice {
   ) {
     if (!Number.isInteger(vf) || vf < 0 || vf >= nic.maxVfs) throw new RangeError(`VF ${vf} outside 0..${nic.maxVfs - 1}`);
     this.name = `vf${vf}`;
-    this.config = buildIgbvfConfig({ onFlr: () => this.functionLevelReset() });
+    this.flr = opts.flr ?? null;
+    this.config = buildIgbvfConfig({ flrCapable: this.flr !== null, onFlr: () => this.pcieFlr() });
     this.msix = new MsixTable(VFMED_VF_MSIX_VECTORS, VFMED_VF_BAR3_SIZE, IGBVF_MSIX_PBA_OFFSET);
     this.maxDmaMaps = opts.maxDmaMaps ?? ServerLimits.maxDmaMaps;
     this.dma = new DmaWindows(this.maxDmaMaps);
@@ -216,10 +226,12 @@ export class IgbVfDevice implements VfioDevice {
     this.dma.clear();
   }
 
-  /** VFIO_USER_DEVICE_RESET: a VF software reset (CTRL.RST, igbvf-vf.md §4). As with
-   * vfio-pci's reset, config space, MSI-X table, DMA windows and eventfds are kept. */
+  /** VFIO_USER_DEVICE_RESET: an FLR of the function when the device has one, else the VF
+   * software reset (CTRL.RST, igbvf-vf.md §4). As around vfio-pci's reset (which saves and
+   * restores config state), config space, MSI-X table, DMA windows and eventfds are kept. */
   reset(): void {
-    this.nic.vfRegWrite(this.vf, E1000_VF_CTRL, 4, BigInt(E1000_CTRL_RST));
+    if (this.flr) this.flr();
+    else this.nic.vfRegWrite(this.vf, E1000_VF_CTRL, 4, BigInt(E1000_CTRL_RST));
   }
 
   release(): void {
@@ -246,11 +258,12 @@ export class IgbVfDevice implements VfioDevice {
     return this.irqFds;
   }
 
-  /** PCIe FLR: the function returns to its power-on state (config space included). */
-  private functionLevelReset(): void {
+  /** PCIe FLR written by the client (Device Control bit 15): the whole function returns to
+   * its power-on state, config space and MSI-X table included. */
+  private pcieFlr(): void {
     this.config.resetToPowerOn();
     this.msix.reset();
-    this.reset();
+    this.flr?.();
   }
 
   private requireMemoryEnabled(index: number): void {

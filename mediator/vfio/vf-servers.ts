@@ -16,6 +16,8 @@ export interface VfServersOptions {
   /** directory of the sockets; the path of VF n is <dir>/vf<n>.sock unless pathFor is given */
   dir: string;
   pathFor?: (vf: number) => string;
+  /** FLR of a VF (e.g. `(vf) => pf.vfFlr(vf)`); see IgbVfDeviceOptions.flr */
+  flr?: (vf: number) => void;
   /** lets a mediation layer wrap each device (the mediate-ops seam) */
   wrapDevice?: (dev: IgbVfDevice) => VfioDevice;
   logger?: VfioUserServerOptions['logger'];
@@ -34,7 +36,8 @@ export function startVfServers(opts: VfServersOptions): VfServers {
   const failed = new Map<number, Error>();
   for (const vf of vfs) {
     try {
-      const dev = new IgbVfDevice(opts.nic, vf);
+      const flr = opts.flr;
+      const dev = new IgbVfDevice(opts.nic, vf, flr ? { flr: () => flr(vf) } : {});
       const server = new VfioUserServer({
         path: opts.pathFor ? opts.pathFor(vf) : join(opts.dir, `vf${vf}.sock`),
         device: opts.wrapDevice ? opts.wrapDevice(dev) : dev,

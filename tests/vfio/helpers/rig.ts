@@ -25,7 +25,7 @@ export interface VfioRig {
   close(): Promise<void>;
 }
 
-export function startRig(vfs = 2, opts: { maxDmaMaps?: number } = {}): VfioRig {
+export function startRig(vfs = 2, opts: { maxDmaMaps?: number; flr?: boolean } = {}): VfioRig {
   const nic = new addon.Nic({ maxVfs: vfs, baseMac: Uint8Array.of(0x02, 0x76, 0x66, 0x00, 0x00, 0x20) });
   nic.start();
   const dmaFd = addon.memfdCreate('vfio-rig-pf-dma', PF_DMA_LEN);
@@ -37,7 +37,7 @@ export function startRig(vfs = 2, opts: { maxDmaMaps?: number } = {}): VfioRig {
   const devices: IgbVfDevice[] = [];
   const servers: VfioUserServer[] = [];
   for (let vf = 0; vf < vfs; vf++) {
-    const dev = new IgbVfDevice(nic, vf, { maxDmaMaps: opts.maxDmaMaps });
+    const dev = new IgbVfDevice(nic, vf, { maxDmaMaps: opts.maxDmaMaps, flr: opts.flr === false ? undefined : () => pf.vfFlr(vf) });
     devices.push(dev);
     servers.push(new VfioUserServer({ path: join(dir, `vf${vf}.sock`), device: dev }).listen());
   }
