@@ -61,7 +61,10 @@ export interface NativeTransport {
   connect(path: string): NativeConnection;
   constants: {
     HEADER_SIZE: number;
+    /** fds accepted with one received message (more are closed, FDS_TRUNCATED) */
     MAX_FDS: number;
+    /** fds one send() may carry (Linux SCM_MAX_FD) */
+    MAX_SEND_FDS: number;
     MSG_OVERSIZE: number;
     MSG_BADSIZE: number;
     MSG_FDS_TRUNCATED: number;

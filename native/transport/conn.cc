@@ -246,7 +246,7 @@ int VfmedConn::send(const uint8_t *data, size_t len, const int *fds, size_t nfds
 {
 	if (state_ != State::Open && state_ != State::Ending && state_ != State::Idle)
 		return -EPIPE;
-	if (nfds > VFMED_SOCK_MAX_FDS)
+	if (nfds > VFMED_SOCK_MAX_SEND_FDS)
 		return -EINVAL;
 	if (len == 0)
 		return 0;

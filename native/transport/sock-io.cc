@@ -66,12 +66,12 @@ ssize_t vfmed_sock_recv(int sock, void *buf, size_t len, std::vector<int> *fds,
 
 ssize_t vfmed_sock_send(int sock, const void *buf, size_t len, const int *fds, size_t nfds)
 {
-	alignas(struct cmsghdr) char ctrl[CMSG_SPACE(sizeof(int) * VFMED_SOCK_MAX_FDS)];
+	alignas(struct cmsghdr) char ctrl[CMSG_SPACE(sizeof(int) * VFMED_SOCK_MAX_SEND_FDS)];
 	struct iovec iov = { const_cast<void *>(buf), len };
 	struct msghdr msg;
 	ssize_t n;
 
-	if (nfds > VFMED_SOCK_MAX_FDS)
+	if (nfds > VFMED_SOCK_MAX_SEND_FDS)
 		return -EINVAL;
 
 	memset(&msg, 0, sizeof(msg));

@@ -184,8 +184,8 @@ private:
 			if (!info[1].IsArray())
 				throw Napi::TypeError::New(env, "send: fds must be an array of numbers");
 			Napi::Array a = info[1].As<Napi::Array>();
-			if (a.Length() > VFMED_SOCK_MAX_FDS)
-				throw Napi::RangeError::New(env, "send: too many fds");
+			if (a.Length() > VFMED_SOCK_MAX_SEND_FDS)
+				throw Napi::RangeError::New(env, "send: more than 253 (SCM_MAX_FD) fds");
 			for (uint32_t i = 0; i < a.Length(); i++) {
 				Napi::Value v = a.Get(i);
 				if (!v.IsNumber())
@@ -447,6 +447,7 @@ Napi::Object vfmed_transport_init(Napi::Env env, Napi::Object exports)
 	Napi::Object k = Napi::Object::New(env);
 	k.Set("HEADER_SIZE", Napi::Number::New(env, VFMED_SOCK_HDR_SIZE));
 	k.Set("MAX_FDS", Napi::Number::New(env, VFMED_SOCK_MAX_FDS));
+	k.Set("MAX_SEND_FDS", Napi::Number::New(env, VFMED_SOCK_MAX_SEND_FDS));
 	k.Set("MSG_OVERSIZE", Napi::Number::New(env, VFMED_SOCK_MSG_OVERSIZE));
 	k.Set("MSG_BADSIZE", Napi::Number::New(env, VFMED_SOCK_MSG_BADSIZE));
 	k.Set("MSG_FDS_TRUNCATED", Napi::Number::New(env, VFMED_SOCK_MSG_FDS_TRUNCATED));

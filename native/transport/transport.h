@@ -42,6 +42,8 @@ constexpr size_t VFMED_SOCK_HDR_SIZE_OFF = 4;
 /* File descriptors accepted with one message; more are closed and the message is flagged.
  * (The server advertises a smaller max_msg_fds; this only bounds what we hold.) */
 constexpr size_t VFMED_SOCK_MAX_FDS = 32;
+/* Linux SCM_MAX_FD: the most fds one sendmsg can carry (a client may send that many). */
+constexpr size_t VFMED_SOCK_MAX_SEND_FDS = 253;
 
 /* Flags delivered with a message (mirrored in mediator/vfio/transport-native.ts). */
 enum : uint32_t {

@@ -21,6 +21,8 @@ export interface VfioRig {
   dir: string;
   devices: IgbVfDevice[];
   servers: VfioUserServer[];
+  /** what the servers logged at error level (internal errors: must stay empty) */
+  errors: Array<{ obj: object; msg: string }>;
   path(vf: number): string;
   close(): Promise<void>;
 }
@@ -36,10 +38,12 @@ export function startRig(vfs = 2, opts: { maxDmaMaps?: number; flr?: boolean } =
   const dir = mkdtempSync(join(tmpdir(), 'vfmed-vfio-'));
   const devices: IgbVfDevice[] = [];
   const servers: VfioUserServer[] = [];
+  const errors: Array<{ obj: object; msg: string }> = [];
+  const logger = { debug() {}, warn() {}, error: (obj: object, msg: string) => void errors.push({ obj, msg }) };
   for (let vf = 0; vf < vfs; vf++) {
     const dev = new IgbVfDevice(nic, vf, { maxDmaMaps: opts.maxDmaMaps, flr: opts.flr === false ? undefined : () => pf.vfFlr(vf) });
     devices.push(dev);
-    servers.push(new VfioUserServer({ path: join(dir, `vf${vf}.sock`), device: dev }).listen());
+    servers.push(new VfioUserServer({ path: join(dir, `vf${vf}.sock`), device: dev, logger }).listen());
   }
   return {
     nic,
@@ -47,6 +51,7 @@ export function startRig(vfs = 2, opts: { maxDmaMaps?: number; flr?: boolean } =
     dir,
     devices,
     servers,
+    errors,
     path: (vf) => join(dir, `vf${vf}.sock`),
     async close() {
       await Promise.all(servers.map((s) => s.close()));
