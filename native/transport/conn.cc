@@ -253,7 +253,8 @@ int VfmedConn::send(const uint8_t *data, size_t len, const int *fds, size_t nfds
 
 	size_t off = 0;
 	bool fds_sent = false;
-	if (out_.empty() && state_ != State::Idle) {
+	/* Also before start(): the socket is non-blocking, only waiting needs the poll. */
+	if (out_.empty()) {
 		ssize_t n = vfmed_sock_send(fd_, data, len, fds, nfds);
 		if (n < 0 && n != -EAGAIN && n != -EWOULDBLOCK) {
 			/* The peer is gone; the read side will see it too, but do not wait. */
