@@ -70,7 +70,7 @@ export const Pci = {
   EXP_DEVCTL2: 0x28,
   EXP_LNKCAP2: 0x2c,
   EXP_LNKCTL2: 0x30,
-  EXP_CAP_SIZE_V2: 0x3c,
+  EXP_CAP_SIZE_V2: 0x32, // end of a v2 endpoint with a link (PCI_CAP_EXP_ENDPOINT_SIZEOF_V2)
   EXP_DEVCAP_FLR: 0x10000000,
   EXP_DEVCTL_BCR_FLR: 0x8000,
 } as const;
