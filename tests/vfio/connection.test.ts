@@ -97,6 +97,21 @@ describe('one client per device', () => {
     await a.close();
   });
 
+  it('would-be clients beyond the refusal limit (4) are hung up on at once; the others get EBUSY', async () => {
+    await until(() => rig.servers[0]!.attached === null, 'a free device');
+    const a = await TestClient.connect(rig.path(0));
+    const crowd = Array.from({ length: 6 }, () => new TestClient(rig.path(0)));
+    let closed = 0;
+    crowd.forEach((c) => void c.closed.then(() => closed++));
+    await until(() => closed === 2, 'two of six hung up');
+    const open = crowd.filter((c) => !c.isClosed);
+    expect(open).toHaveLength(4);
+    for (const c of open) expect((await c.request(CMD.VERSION, versionPayload(0, 2))).errno).toBe(EBUSY);
+    await Promise.all(crowd.map((c) => c.closed));
+    expect((await a.request(CMD.DEVICE_GET_INFO, fourU32(16, 0, 0, 0))).errno).toBe(0);
+    await a.close();
+  });
+
   it('a disconnect releases the device: DMA windows dropped, IRQ eventfds closed; the next client attaches', async () => {
     await until(() => rig.servers[0]!.attached === null, 'a free device');
     const baseline = openFdCount();
