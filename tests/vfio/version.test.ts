@@ -4,7 +4,7 @@ import { constants } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClient, expectReplyShape } from './helpers/client.js';
 import { addon, openFdCount, startRig, until, type VfioRig } from './helpers/rig.js';
-import { CMD, F_ERROR, F_REPLY, fourU32, versionPayload } from './helpers/wire.js';
+import { CMD, F_ERROR, F_REPLY, REGION, fourU32, regionInfoPayload, versionPayload } from './helpers/wire.js';
 
 const { EINVAL, EPROTONOSUPPORT } = constants.errno;
 
@@ -63,6 +63,16 @@ describe('VFIO_USER_VERSION', () => {
     expect(r.fds).toEqual([]);
     const caps = parseVersionReply(r.payload).caps['capabilities'] as Record<string, unknown>;
     expect(caps['twin_socket']).toBeUndefined();
+    await c.close();
+  });
+
+  it('a client that takes no fds (max_msg_fds 0) gets BAR0 without MMAP, sparse cap or fd', async () => {
+    const { c, r } = await propose(versionPayload(0, 2, '{"capabilities":{"max_msg_fds":0}}'));
+    expect(r.errno).toBe(0);
+    const ri = await c.request(CMD.DEVICE_GET_REGION_INFO, regionInfoPayload(REGION.BAR0, 256));
+    expect(ri.payload.readUInt32LE(0)).toBe(32);
+    expect(ri.payload.readUInt32LE(4)).toBe(0x3); // READ | WRITE only
+    expect(ri.fds).toEqual([]);
     await c.close();
   });
 

@@ -25,17 +25,19 @@ export function handleDeviceGetRegionInfo(ctx: HandlerContext, _hdr: Header, pay
   const r = ctx.device.regionInfo(req.index);
   const caps: RegionCapability[] = [];
   let flags = r.flags & (RegionFlag.READ | RegionFlag.WRITE);
-  if (r.mmap && r.size > 0n) {
+  // A client that accepts no fds (max_msg_fds 0) cannot mmap: the region is access-only.
+  const mmap = r.mmap && r.size > 0n && ctx.session.clientMaxMsgFds >= 1 ? r.mmap : null;
+  if (mmap) {
     flags |= RegionFlag.MMAP;
-    if (r.mmap.areas) caps.push({ id: RegionCap.SPARSE_MMAP, version: SPARSE_MMAP_CAP_VERSION, body: encodeSparseMmapBody(r.mmap.areas) });
+    if (mmap.areas) caps.push({ id: RegionCap.SPARSE_MMAP, version: SPARSE_MMAP_CAP_VERSION, body: encodeSparseMmapBody(mmap.areas) });
   }
   if (r.caps) caps.push(...r.caps);
   const { payload: out, complete } = encodeRegionInfoReply(
-    { flags, index: r.index, size: r.size, offset: r.mmap ? r.mmap.offset : 0n },
+    { flags, index: r.index, size: r.size, offset: mmap ? mmap.offset : 0n },
     caps,
     req.argsz,
   );
-  return { payload: out, fds: complete && r.mmap && r.size > 0n ? [r.mmap.fd] : [] };
+  return { payload: out, fds: complete && mmap ? [mmap.fd] : [] };
 }
 
 export function handleDeviceGetIrqInfo(ctx: HandlerContext, _hdr: Header, payload: Uint8Array, _fds: ReceivedFds): HandlerResult {
