@@ -165,3 +165,74 @@ export class VfMailbox {
     return this.request([VF_RESET], 3);
   }
 }
+
+// ---- a minimal RX queue 0 on the VF side (igbvf-vf.md 5, steps 6) ----------------------
+export const GUEST_IOVA = 0x1000_0000n;
+export const GUEST_LEN = 64 * 4096;
+export const RX_DESCS = 8;
+const E1000_RDBAL = 0x2800, E1000_RDBAH = 0x2804, E1000_RDLEN = 0x2808, E1000_SRRCTL = 0x280c;
+const E1000_RDH = 0x2810, E1000_RDT = 0x2818, E1000_RXDCTL = 0x2828;
+const XDCTL_ENABLE = 0x02000000;
+
+/**
+ * Guest memory (memfd DMA-mapped into the VF at GUEST_IOVA) holding an RX ring at page 0 and
+ * one 2 KiB buffer per descriptor at pages 1..RX_DESCS.
+ */
+export class RxGuest {
+  readonly fd: number;
+  readonly mem: DataView;
+
+  constructor(readonly nic: NativeNic, readonly vf: number) {
+    this.fd = addon.memfdCreate(`guest-${vf}`, BigInt(GUEST_LEN));
+    this.mem = new DataView(addon.mmapShared(this.fd, GUEST_LEN, 0n));
+    nic.vfDmaMap(vf, GUEST_IOVA, BigInt(GUEST_LEN), this.fd, 0n, 3);
+  }
+
+  bufferIova(i: number): bigint {
+    return GUEST_IOVA + BigInt((1 + i) * 4096);
+  }
+
+  /** Programs and enables RX queue 0 with every descriptor posted. */
+  start(): void {
+    const w = (off: number, v: number): void => this.nic.vfWrite32(this.vf, off, v);
+    w(E1000_RXDCTL, 0);
+    w(E1000_RDBAL, Number(GUEST_IOVA & 0xffff_ffffn));
+    w(E1000_RDBAH, Number(GUEST_IOVA >> 32n));
+    w(E1000_RDLEN, RX_DESCS * 16);
+    w(E1000_SRRCTL, 0x02000000 | 2);
+    for (let i = 0; i < RX_DESCS; i++) {
+      this.mem.setBigUint64(i * 16, this.bufferIova(i), true);
+      this.mem.setBigUint64(i * 16 + 8, 0n, true);
+    }
+    w(E1000_RXDCTL, XDCTL_ENABLE | (1 << 16));
+    w(E1000_RDH, 0);
+    w(E1000_RDT, RX_DESCS - 1);
+  }
+
+  /** Status dword of descriptor i (DD = bit 0). */
+  status(i: number): number {
+    return this.mem.getUint32(i * 16 + 8, true);
+  }
+
+  /** Bytes of the frame in descriptor i's buffer. */
+  frame(i: number): Buffer {
+    const len = this.mem.getUint16(i * 16 + 12, true);
+    return Buffer.from(this.mem.buffer, (1 + i) * 4096, len);
+  }
+
+  close(): void {
+    addon.munmap(this.mem.buffer as ArrayBuffer);
+    addon.close(this.fd);
+  }
+}
+
+/** A unicast Ethernet frame to `dst` with a recognisable payload. */
+export function frameTo(dst: Uint8Array, seq: number, len = 128): Buffer {
+  const f = Buffer.alloc(len);
+  f.set(dst, 0);
+  f.set([0x02, 0, 0, 0, 0, 0xfe], 6);
+  f.writeUInt16BE(0x88b5, 12);
+  f.writeUInt32BE(seq, 14);
+  for (let i = 18; i < len; i++) f[i] = (seq + i) & 0xff;
+  return f;
+}
