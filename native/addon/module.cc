@@ -5,6 +5,7 @@
 // VfmedSystemError / VfmedError so that errors thrown by the glue are instances of them.
 // All state is per environment, so the addon also loads in worker threads.
 #include "glue.h"
+#include "../transport/vfmed-transport.h"
 
 namespace vfmed {
 
@@ -34,6 +35,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports)
 	env.SetInstanceData<AddonData>(new AddonData());
 	InitNic(env, exports);
 	InitOs(env, exports);
+	vfmed_transport_init(env, exports);
 	exports.Set("errnos", ErrnoTable(env));
 	exports.Set("setErrorClasses", Napi::Function::New<SetErrorClasses>(env, "setErrorClasses"));
 	return exports;

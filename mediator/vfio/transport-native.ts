@@ -1,0 +1,153 @@
+/**
+ * Typed view of the native vfio-user socket transport (native/transport, exported by the
+ * addon as `transport`), loaded through loadAddon() like every other native piece.
+ *
+ * The transport cuts the byte stream into vfio-user messages using the header's size
+ * field and passes fds with SCM_RIGHTS; it knows nothing else of the protocol. Errors it
+ * throws are re-thrown as VfmedSystemError (code/errno/syscall).
+ */
+import { VfmedSystemError } from '../errors.js';
+import { loadAddon } from '../native/addon.js';
+
+/** Flags delivered with a message (native/transport/transport.h). */
+export const TransportMsgFlag = {
+  /** size field above the limit: only the header is delivered, the body is discarded */
+  OVERSIZE: 0x1,
+  /** size field below 16: only the header is delivered */
+  BADSIZE: 0x2,
+  /** some fds of this message were dropped (closed) by the kernel or the fd cap */
+  FDS_TRUNCATED: 0x4,
+} as const;
+
+export interface PeerCred {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+/** One connected socket. */
+export interface NativeConnection {
+  /**
+   * Starts reading. onMessage gets each whole message (header included) and the fds that
+   * came with it; from then on the fds belong to the callee, which must close them.
+   * onClose is called once: errno 0 for an orderly end, else why the connection ended.
+   */
+  start(onMessage: (msg: Buffer, fds: number[], flags: number) => void, onClose: (errno: number) => void): void;
+  /** Sends a whole message; the fds are sent with it (the caller keeps its own copies). */
+  send(data: Uint8Array, fds?: readonly number[]): void;
+  /** Stops reading and closes once queued output is written. */
+  end(): void;
+  /** Closes now (queued output is dropped). */
+  destroy(): void;
+  /** Messages whose size field is larger are refused (OVERSIZE) and their body discarded. */
+  setMaxMessageSize(bytes: number): void;
+  readonly maxMessageSize: number;
+  readonly queuedBytes: number;
+  readonly closed: boolean;
+  /** SO_PEERCRED of the other end */
+  readonly peer: PeerCred | null;
+}
+
+/** A listening UNIX socket (mode 0600, created without depending on the umask). */
+export interface NativeListener {
+  readonly path: string;
+  readonly closed: boolean;
+  /** Stops accepting and removes the socket file if it is still ours. */
+  close(): void;
+}
+
+export interface NativeTransport {
+  Listener: new (path: string, onConnection: (conn: NativeConnection) => void, backlog?: number) => NativeListener;
+  connect(path: string): NativeConnection;
+  constants: {
+    HEADER_SIZE: number;
+    /** fds accepted with one received message (more are closed, FDS_TRUNCATED) */
+    MAX_FDS: number;
+    /** fds one send() may carry (Linux SCM_MAX_FD) */
+    MAX_SEND_FDS: number;
+    MSG_OVERSIZE: number;
+    MSG_BADSIZE: number;
+    MSG_FDS_TRUNCATED: number;
+    QUEUE_HIGH: number;
+  };
+}
+
+function rethrow(e: unknown): never {
+  const x = e as { errno?: unknown; syscall?: unknown; message?: unknown };
+  if (e instanceof Error && typeof x.errno === 'number' && typeof x.syscall === 'string') {
+    const detail = /\((.*)\)$/.exec(e.message)?.[1];
+    throw new VfmedSystemError(x.syscall, x.errno, detail);
+  }
+  throw e;
+}
+
+/** Delegates to the native object; errors become VfmedSystemError. */
+class Connection implements NativeConnection {
+  constructor(private readonly raw: NativeConnection) {}
+  start(onMessage: (msg: Buffer, fds: number[], flags: number) => void, onClose: (errno: number) => void): void {
+    try {
+      this.raw.start(onMessage, onClose);
+    } catch (e) {
+      rethrow(e);
+    }
+  }
+  send(data: Uint8Array, fds?: readonly number[]): void {
+    try {
+      this.raw.send(data, fds ? [...fds] : undefined);
+    } catch (e) {
+      rethrow(e);
+    }
+  }
+  end(): void {
+    this.raw.end();
+  }
+  destroy(): void {
+    this.raw.destroy();
+  }
+  setMaxMessageSize(bytes: number): void {
+    this.raw.setMaxMessageSize(bytes);
+  }
+  get maxMessageSize(): number {
+    return this.raw.maxMessageSize;
+  }
+  get queuedBytes(): number {
+    return this.raw.queuedBytes;
+  }
+  get closed(): boolean {
+    return this.raw.closed;
+  }
+  get peer(): PeerCred | null {
+    return this.raw.peer;
+  }
+}
+
+let cached: NativeTransport | undefined;
+
+/** The transport of the loaded addon, with errors mapped to VfmedSystemError. */
+export function loadTransport(): NativeTransport {
+  if (cached) return cached;
+  const raw = (loadAddon() as unknown as { transport?: NativeTransport }).transport;
+  if (!raw || typeof raw.Listener !== 'function' || typeof raw.connect !== 'function') {
+    throw new Error('vfmed: the addon has no vfio-user transport (native/addon init must call vfmed_transport_init)');
+  }
+  const RawListener = raw.Listener;
+  const Listener = function (path: string, onConnection: (conn: NativeConnection) => void, backlog?: number) {
+    try {
+      return new RawListener(path, (conn) => onConnection(new Connection(conn)), backlog);
+    } catch (e) {
+      rethrow(e);
+    }
+  } as unknown as NativeTransport['Listener'];
+  cached = {
+    Listener,
+    connect(path: string): NativeConnection {
+      try {
+        return new Connection(raw.connect(path));
+      } catch (e) {
+        rethrow(e);
+      }
+    },
+    constants: raw.constants,
+  };
+  return cached;
+}
