@@ -92,8 +92,9 @@ fi
 
 if ((${#paths[@]} == 0)); then
 	# The suites that execute native code: the glue, the hardware model, the PF driver
-	# through koffi, and the CLI demo (its child process inherits the environment below).
-	for d in tests/addon tests/hw tests/pf tests/cli; do
+	# through koffi, the CLI demo (its child process inherits the environment below) and the
+	# vfio-user server with its native socket transport.
+	for d in tests/addon tests/hw tests/pf tests/cli tests/vfio; do
 		[[ -d "$root/$d" ]] && paths+=("$d")
 	done
 fi
