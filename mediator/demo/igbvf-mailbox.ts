@@ -19,7 +19,7 @@ import type { RegPort } from './vf-reg-port.js';
 import {
   V2PMAILBOX, V2PMAILBOX_ACK, V2PMAILBOX_PFACK, V2PMAILBOX_PFSTS, V2PMAILBOX_R2C_BITS,
   V2PMAILBOX_REQ, V2PMAILBOX_VFU, VMBMEM, VMBMEM_WORDS,
-} from './vf-regs.js';
+} from '../hw/vf-regs.js';
 
 export const MBX_DEFAULT_BUDGET: PollBudget = { tries: 2000, delayUs: 500 };
 

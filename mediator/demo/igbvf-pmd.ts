@@ -23,7 +23,7 @@ import { IgbvfMailbox, MBX_DEFAULT_BUDGET } from './igbvf-mailbox.js';
 import { IgbvfRxRing, type RxFrame } from './igbvf-rx-ring.js';
 import { IgbvfTxRing, type RawTxDesc } from './igbvf-tx-ring.js';
 import type { RegPort } from './vf-reg-port.js';
-import * as R from './vf-regs.js';
+import * as R from '../hw/vf-regs.js';
 
 export type { RxFrame } from './igbvf-rx-ring.js';
 export type { RawTxDesc } from './igbvf-tx-ring.js';

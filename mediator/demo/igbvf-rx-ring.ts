@@ -20,7 +20,7 @@ import {
   DESC_SIZE, RDBAH, RDBAL, RDH, RDLEN, RDT, RXDCTL, RXDEXT_ERR_FRAME, RXD_OFF_LENGTH,
   RXD_OFF_STATUS, RXD_OFF_VLAN, RXD_STAT_DD, RXD_STAT_EOP, SRRCTL, SRRCTL_DESCTYPE_ADV_ONEBUF,
   SRRCTL_DROP_EN, XDCTL_ENABLE, XDCTL_WTHRESH_1,
-} from './vf-regs.js';
+} from '../hw/vf-regs.js';
 
 export interface RxRingOptions {
   queue: number;

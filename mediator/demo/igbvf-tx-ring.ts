@@ -20,7 +20,7 @@ import {
   DESC_SIZE, TDBAH, TDBAL, TDH, TDLEN, TDT, TDWBAH, TDWBAL, TDWBAL_ENABLE, TXDCTL, TXD_DCMD_DEXT,
   TXD_DCMD_EOP, TXD_DCMD_IFCS, TXD_DCMD_RS, TXD_DTYP_DATA, TXD_OFF_CMD, TXD_OFF_OLINFO,
   TXD_PAYLEN_SHIFT, TXD_STA_DD, XDCTL_ENABLE, XDCTL_WTHRESH_1,
-} from './vf-regs.js';
+} from '../hw/vf-regs.js';
 
 export interface TxRingOptions {
   queue: number;

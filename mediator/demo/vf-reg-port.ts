@@ -16,7 +16,7 @@
  * the same reason on the read side.
  */
 import type { NativeNic, NativeOs } from '../native/addon.js';
-import { PAGE_SIZE, VF_BAR0_SIZE, VF_PAGE_RXQ, VF_PAGE_TXQ } from './vf-regs.js';
+import { PAGE_SIZE, VF_BAR0_SIZE, VF_PAGE_RXQ, VF_PAGE_TXQ } from '../hw/vf-regs.js';
 
 export interface RegPort {
   read32(off: number): number;

@@ -22,7 +22,8 @@
  * Assumption (as for real hardware that prefetches descriptors): the driver does not rewrite
  * a descriptor it has already handed to the device.
  */
-import { BIT, DESC_SIZE, REG, VF_NUM_QUEUES, queueOfOffset, rxBufferBytes } from '../hw/vf-regs.js';
+import * as R from '../hw/vf-regs.js';
+import { DESC_SIZE, VF_NUM_QUEUES, queueOfOffset, rxBufferBytes } from '../hw/vf-regs.js';
 import { PageSet, checkLoggingRanges, checkReportArgs, type DirtyTracker, type IovaRange } from './dirty-tracker.js';
 import { VfmedError } from '../errors.js';
 
@@ -103,18 +104,18 @@ export class TailTrapTracker implements DirtyTracker {
   /** A trapped write, before it reaches the device. */
   beforeWrite(off: number, value: number): void {
     if (!this.#started) return;
-    if (off === REG.CTRL) {
-      if (value & BIT.CTRL_RST) for (let q = 0; q < VF_NUM_QUEUES; q++) this.#harvestAll(q, true);
+    if (off === R.CTRL) {
+      if (value & R.CTRL_RST) for (let q = 0; q < VF_NUM_QUEUES; q++) this.#harvestAll(q, true);
       return;
     }
     const where = queueOfOffset(off);
     if (!where) return;
     const { kind, q } = where;
-    if (kind === 'rx' && off === REG.RDT(q)) {
+    if (kind === 'rx' && off === R.RDT(q)) {
       this.stats.trappedTailWrites++;
       this.#harvestRx(q);
       this.#postRx(q, value & 0xffff);
-    } else if (kind === 'tx' && off === REG.TDT(q)) {
+    } else if (kind === 'tx' && off === R.TDT(q)) {
       this.stats.trappedTailWrites++;
       this.#harvestTx(q);
     } else {
@@ -127,7 +128,7 @@ export class TailTrapTracker implements DirtyTracker {
   /** The same write, after the device applied it. */
   afterWrite(off: number, value: number): void {
     if (!this.#started) return;
-    if (off === REG.CTRL && value & BIT.CTRL_RST) {
+    if (off === R.CTRL && value & R.CTRL_RST) {
       for (let q = 0; q < VF_NUM_QUEUES; q++) { this.#rx[q] = this.#loadRx(q, true); this.#tx[q] = this.#loadTx(q); }
       return;
     }
@@ -157,32 +158,32 @@ export class TailTrapTracker implements DirtyTracker {
   }
 
   #loadRx(q: number, readPosted: boolean): RxShadow {
-    const enabled = (this.regs.read32(REG.RXDCTL(q)) & BIT.XDCTL_ENABLE) !== 0;
-    const count = (this.regs.read32(REG.RDLEN(q)) >>> 0) / DESC_SIZE;
+    const enabled = (this.regs.read32(R.RXDCTL(q)) & R.XDCTL_ENABLE) !== 0;
+    const count = (this.regs.read32(R.RDLEN(q)) >>> 0) / DESC_SIZE;
     const s: RxShadow = {
       enabled: enabled && Number.isInteger(count) && count > 0,
-      base: (BigInt(this.regs.read32(REG.RDBAH(q)) >>> 0) << 32n) | BigInt(this.regs.read32(REG.RDBAL(q)) >>> 0),
+      base: (BigInt(this.regs.read32(R.RDBAH(q)) >>> 0) << 32n) | BigInt(this.regs.read32(R.RDBAL(q)) >>> 0),
       count: Number.isInteger(count) ? count : 0,
-      bufBytes: rxBufferBytes(this.regs.read32(REG.SRRCTL(q))),
-      lastHead: this.regs.read32(REG.RDH(q)) & 0xffff,
-      tail: this.regs.read32(REG.RDH(q)) & 0xffff,
+      bufBytes: rxBufferBytes(this.regs.read32(R.SRRCTL(q))),
+      lastHead: this.regs.read32(R.RDH(q)) & 0xffff,
+      tail: this.regs.read32(R.RDH(q)) & 0xffff,
       addr: [],
     };
     s.addr = new Array<bigint | undefined>(s.count).fill(undefined);
-    if (readPosted && s.enabled) this.#postRx(q, this.regs.read32(REG.RDT(q)) & 0xffff, s);
+    if (readPosted && s.enabled) this.#postRx(q, this.regs.read32(R.RDT(q)) & 0xffff, s);
     return s;
   }
 
   #loadTx(q: number): TxShadow {
-    const enabled = (this.regs.read32(REG.TXDCTL(q)) & BIT.XDCTL_ENABLE) !== 0;
-    const count = (this.regs.read32(REG.TDLEN(q)) >>> 0) / DESC_SIZE;
-    const wbal = this.regs.read32(REG.TDWBAL(q)) >>> 0;
+    const enabled = (this.regs.read32(R.TXDCTL(q)) & R.XDCTL_ENABLE) !== 0;
+    const count = (this.regs.read32(R.TDLEN(q)) >>> 0) / DESC_SIZE;
+    const wbal = this.regs.read32(R.TDWBAL(q)) >>> 0;
     return {
       enabled: enabled && Number.isInteger(count) && count > 0,
-      base: (BigInt(this.regs.read32(REG.TDBAH(q)) >>> 0) << 32n) | BigInt(this.regs.read32(REG.TDBAL(q)) >>> 0),
+      base: (BigInt(this.regs.read32(R.TDBAH(q)) >>> 0) << 32n) | BigInt(this.regs.read32(R.TDBAL(q)) >>> 0),
       count: Number.isInteger(count) ? count : 0,
-      lastHead: this.regs.read32(REG.TDH(q)) & 0xffff,
-      headWb: wbal & BIT.TDWBAL_ENABLE ? (BigInt(this.regs.read32(REG.TDWBAH(q)) >>> 0) << 32n) | BigInt(wbal & ~3) : undefined,
+      lastHead: this.regs.read32(R.TDH(q)) & 0xffff,
+      headWb: wbal & R.TDWBAL_ENABLE ? (BigInt(this.regs.read32(R.TDWBAH(q)) >>> 0) << 32n) | BigInt(wbal & ~3) : undefined,
     };
   }
 
@@ -203,7 +204,7 @@ export class TailTrapTracker implements DirtyTracker {
   #harvestRx(q: number): void {
     const s = this.#rx[q];
     if (!s || !s.enabled) return;
-    const head = this.regs.read32(REG.RDH(q)) & 0xffff;
+    const head = this.regs.read32(R.RDH(q)) & 0xffff;
     if (head >= s.count) return;
     for (let i = s.lastHead; i !== head; i = (i + 1) % s.count) {
       const addr = s.addr[i];
@@ -219,7 +220,7 @@ export class TailTrapTracker implements DirtyTracker {
   /** The device writes at most a buffer; when the write-back is still there, exactly its length. */
   #writtenBytes(s: RxShadow, i: number): number {
     const wb = this.mem.read(s.base + BigInt(i * DESC_SIZE), DESC_SIZE);
-    if (wb && wb.readUInt32LE(8) & BIT.RXD_STAT_DD) {
+    if (wb && wb.readUInt32LE(8) & R.RXD_STAT_DD) {
       const len = wb.readUInt16LE(12);
       if (len > 0 && len <= s.bufBytes) return len;
     }
@@ -229,7 +230,7 @@ export class TailTrapTracker implements DirtyTracker {
   #harvestTx(q: number): void {
     const s = this.#tx[q];
     if (!s || !s.enabled) return;
-    const head = this.regs.read32(REG.TDH(q)) & 0xffff;
+    const head = this.regs.read32(R.TDH(q)) & 0xffff;
     if (head >= s.count || head === s.lastHead) return;
     if (s.headWb !== undefined) {
       this.#dirty.markRange(s.headWb, 4);

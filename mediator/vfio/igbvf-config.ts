@@ -16,7 +16,7 @@
  * cache line size, interrupt line, MSI-X enable/function mask, PCIe device control; RW1C
  * for the status error bits. Everything else is read-only.
  */
-import { VFMED_VF_BAR0_SIZE, VFMED_VF_BAR3_SIZE, VFMED_VF_MSIX_VECTORS } from './igbvf-consts.js';
+import { VF_BAR0_SIZE, VF_BAR3_SIZE, VF_MSIX_VECTORS } from '../hw/vf-regs.js';
 import { Pci, PciConfigSpace } from './pci-config.js';
 
 export const IGBVF_VENDOR_ID = 0x8086;
@@ -84,9 +84,9 @@ export function buildIgbvfConfig(hooks: IgbvfConfigHooks = {}): PciConfigSpace {
     .define(Pci.LATENCY_TIMER, 1, 0) // PCIe: hardwired 0
     .define(Pci.HEADER_TYPE, 1, 0x00) // type 0, single function
     // BAR0+BAR1: 64-bit BAR0; BAR2 unimplemented; BAR3+BAR4: 64-bit BAR3; BAR5 unimplemented.
-    .define(Pci.BASE_ADDRESS_0, 4, BAR_TYPE, barLowWmask(VFMED_VF_BAR0_SIZE))
+    .define(Pci.BASE_ADDRESS_0, 4, BAR_TYPE, barLowWmask(VF_BAR0_SIZE))
     .define(Pci.BASE_ADDRESS_0 + 4, 4, 0, 0xffffffff)
-    .define(Pci.BASE_ADDRESS_0 + 12, 4, BAR_TYPE, barLowWmask(VFMED_VF_BAR3_SIZE))
+    .define(Pci.BASE_ADDRESS_0 + 12, 4, BAR_TYPE, barLowWmask(VF_BAR3_SIZE))
     .define(Pci.BASE_ADDRESS_0 + 16, 4, 0, 0xffffffff)
     .define(Pci.SUBSYSTEM_VENDOR_ID, 2, IGBVF_SUBSYS_VENDOR_ID)
     .define(Pci.SUBSYSTEM_ID, 2, IGBVF_SUBSYS_ID)
@@ -99,7 +99,7 @@ export function buildIgbvfConfig(hooks: IgbvfConfigHooks = {}): PciConfigSpace {
   const m = IGBVF_MSIX_CAP;
   c.define(m, 1, Pci.CAP_ID_MSIX)
     .define(m + 1, 1, IGBVF_EXP_CAP)
-    .define(m + Pci.MSIX_FLAGS, 2, VFMED_VF_MSIX_VECTORS - 1, Pci.MSIX_FLAGS_ENABLE | Pci.MSIX_FLAGS_MASKALL)
+    .define(m + Pci.MSIX_FLAGS, 2, VF_MSIX_VECTORS - 1, Pci.MSIX_FLAGS_ENABLE | Pci.MSIX_FLAGS_MASKALL)
     .define(m + Pci.MSIX_TABLE, 4, IGBVF_MSIX_TABLE_OFFSET | IGBVF_MSIX_TABLE_BAR)
     .define(m + Pci.MSIX_PBA, 4, IGBVF_MSIX_PBA_OFFSET | IGBVF_MSIX_TABLE_BAR);
 

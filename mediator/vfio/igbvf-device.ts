@@ -21,15 +21,7 @@ import type { NativeNic } from '../native/addon.js';
 import type { DeviceInfoDesc, DmaMapRequest, IrqDesc, IrqSetRequest, RegionDesc, VfioDevice } from './device.js';
 import { DmaWindows } from './dma-windows.js';
 import { buildIgbvfConfig, IGBVF_MSIX_PBA_OFFSET } from './igbvf-config.js';
-import {
-  E1000_CTRL_RST,
-  E1000_VF_CTRL,
-  VFMED_PAGE_SIZE,
-  VFMED_VF_BAR0_SIZE,
-  VFMED_VF_BAR3_SIZE,
-  VFMED_VF_MSIX_VECTORS,
-  VFMED_VF_PAGE_RXQ,
-} from './igbvf-consts.js';
+import { CTRL, CTRL_RST, PAGE_SIZE, VF_BAR0_SIZE, VF_BAR3_SIZE, VF_MSIX_VECTORS, VF_PAGE_RXQ } from '../hw/vf-regs.js';
 import { MsixTable } from './msix-table.js';
 import { Pci, type PciConfigSpace } from './pci-config.js';
 import { DeviceFlag, IrqInfoFlag, PciIrq, PciRegion, RegionFlag, ServerLimits } from './protocol.js';
@@ -38,7 +30,7 @@ const { EBADF, EINVAL, EIO, ENOTTY } = constants.errno;
 
 /** BAR0 area the client may mmap: the RX (page 2) and TX (page 3) queue register pages. */
 export const IGBVF_BAR0_SPARSE_AREAS = [
-  { offset: BigInt(VFMED_VF_PAGE_RXQ * VFMED_PAGE_SIZE), size: BigInt(2 * VFMED_PAGE_SIZE) },
+  { offset: BigInt(VF_PAGE_RXQ * PAGE_SIZE), size: BigInt(2 * PAGE_SIZE) },
 ] as const;
 
 export interface IgbVfDeviceOptions {
@@ -78,10 +70,10 @@ export class IgbVfDevice implements VfioDevice {
     this.name = `vf${vf}`;
     this.flr = opts.flr ?? null;
     this.config = buildIgbvfConfig({ flrCapable: this.flr !== null, onFlr: () => this.pcieFlr() });
-    this.msix = new MsixTable(VFMED_VF_MSIX_VECTORS, VFMED_VF_BAR3_SIZE, IGBVF_MSIX_PBA_OFFSET);
+    this.msix = new MsixTable(VF_MSIX_VECTORS, VF_BAR3_SIZE, IGBVF_MSIX_PBA_OFFSET);
     this.maxDmaMaps = opts.maxDmaMaps ?? ServerLimits.maxDmaMaps;
     this.dma = new DmaWindows(this.maxDmaMaps);
-    this.irqFds = new Array<number | null>(VFMED_VF_MSIX_VECTORS).fill(null);
+    this.irqFds = new Array<number | null>(VF_MSIX_VECTORS).fill(null);
   }
 
   info(): DeviceInfoDesc {
@@ -94,12 +86,12 @@ export class IgbVfDevice implements VfioDevice {
       case PciRegion.BAR0:
         return {
           index,
-          size: BigInt(VFMED_VF_BAR0_SIZE),
+          size: BigInt(VF_BAR0_SIZE),
           flags: rw,
           mmap: { fd: this.nic.vfBarFd(this.vf), offset: 0n, areas: IGBVF_BAR0_SPARSE_AREAS },
         };
       case PciRegion.BAR3:
-        return { index, size: BigInt(VFMED_VF_BAR3_SIZE), flags: rw, mmap: null };
+        return { index, size: BigInt(VF_BAR3_SIZE), flags: rw, mmap: null };
       case PciRegion.CONFIG:
         return { index, size: BigInt(this.config.size), flags: rw, mmap: null };
       default:
@@ -157,7 +149,7 @@ export class IgbVfDevice implements VfioDevice {
       case PciIrq.INTX: // interrupt pin 0: VFs have no INTx; flags as vfio-pci reports them
         return { index, flags: IrqInfoFlag.EVENTFD | IrqInfoFlag.MASKABLE | IrqInfoFlag.AUTOMASKED, count: 0 };
       case PciIrq.MSIX: // vectors can be added one by one: no NORESIZE
-        return { index, flags: IrqInfoFlag.EVENTFD, count: VFMED_VF_MSIX_VECTORS };
+        return { index, flags: IrqInfoFlag.EVENTFD, count: VF_MSIX_VECTORS };
       case PciIrq.MSI: // no MSI capability
       case PciIrq.ERR: // no error/request signalling implemented
       case PciIrq.REQ:
@@ -231,7 +223,7 @@ export class IgbVfDevice implements VfioDevice {
    * restores config state), config space, MSI-X table, DMA windows and eventfds are kept. */
   reset(): void {
     if (this.flr) this.flr();
-    else this.nic.vfRegWrite(this.vf, E1000_VF_CTRL, 4, BigInt(E1000_CTRL_RST));
+    else this.nic.vfRegWrite(this.vf, CTRL, 4, BigInt(CTRL_RST));
   }
 
   release(): void {

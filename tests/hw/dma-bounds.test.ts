@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HwRig, vfMac, type Guest } from '../helpers/rig.js';
 import { collectN, waitUntil } from '../helpers/wait.js';
 import { buildFrame, mac } from '../../mediator/demo/frames.js';
-import * as R from '../../mediator/demo/vf-regs.js';
+import * as R from '../../mediator/hw/vf-regs.js';
 
 const DMA_LEN = 1 << 20;
 const CANARY = 256 << 10;

@@ -7,7 +7,7 @@ import { IgbvfMailbox } from '../../mediator/demo/igbvf-mailbox.js';
 import type { RegPort } from '../../mediator/demo/vf-reg-port.js';
 import { VfBarMapping } from '../../mediator/demo/vf-reg-port.js';
 import { fakeOs } from '../helpers/fake-device.js';
-import * as R from '../../mediator/demo/vf-regs.js';
+import * as R from '../../mediator/hw/vf-regs.js';
 
 /** V2PMAILBOX with the real bit semantics; the "PF" answers `reply` after `delay` reads. */
 function scriptedMailbox(reply: number[], delay = 0) {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { fakeMemory, fakePort } from '../helpers/fake-device.js';
 import { IgbvfPmd } from '../../mediator/demo/igbvf-pmd.js';
-import * as R from '../../mediator/demo/vf-regs.js';
+import * as R from '../../mediator/hw/vf-regs.js';
 
 function setup(opts: { rxBatch?: number } = {}) {
   const port = fakePort();

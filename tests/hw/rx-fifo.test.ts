@@ -7,7 +7,7 @@ import { HwRig, vfMac, type Guest } from '../helpers/rig.js';
 import { collectN, waitUntil } from '../helpers/wait.js';
 import { buildFrame, checkFrame, mac } from '../../mediator/demo/frames.js';
 import { VfmedSystemError } from '../../mediator/errors.js';
-import * as R from '../../mediator/demo/vf-regs.js';
+import * as R from '../../mediator/hw/vf-regs.js';
 
 const FIFO = 16 << 10;
 const OUTSIDE = mac('02:99:00:00:00:03');

@@ -8,7 +8,7 @@ import { collectN, waitUntil } from '../helpers/wait.js';
 import { buildFrame, mac } from '../../mediator/demo/frames.js';
 import { IgbvfPmd } from '../../mediator/demo/igbvf-pmd.js';
 import { fakeMemory, fakePort } from '../helpers/fake-device.js';
-import * as R from '../../mediator/demo/vf-regs.js';
+import * as R from '../../mediator/hw/vf-regs.js';
 
 const OUTSIDE = mac('02:99:00:00:00:02');
 const MCAST = mac('01:00:5e:01:02:03');

@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HwRig, vfMac } from '../helpers/rig.js';
 import { mac } from '../../mediator/demo/frames.js';
-import * as R from '../../mediator/demo/vf-regs.js';
+import * as R from '../../mediator/hw/vf-regs.js';
 import { VfmedError } from '../../mediator/errors.js';
 
 describe('VF reset handshake', () => {

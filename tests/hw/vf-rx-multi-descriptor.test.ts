@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HwRig, vfMac, type Guest } from '../helpers/rig.js';
 import { collectN, waitUntil } from '../helpers/wait.js';
 import { buildFrame, checkFrame } from '../../mediator/demo/frames.js';
-import * as R from '../../mediator/demo/vf-regs.js';
+import * as R from '../../mediator/hw/vf-regs.js';
 
 describe('multi-descriptor frames', () => {
   let rig: HwRig;

@@ -13,7 +13,7 @@ import { HwRig, vfMac, type Guest } from '../helpers/rig.js';
 import { collectN, waitUntil } from '../helpers/wait.js';
 import { buildFrame, checkFrame, mac } from '../../mediator/demo/frames.js';
 import type { RxFrame } from '../../mediator/demo/igbvf-pmd.js';
-import * as R from '../../mediator/demo/vf-regs.js';
+import * as R from '../../mediator/hw/vf-regs.js';
 
 const OUTSIDE = mac('02:99:00:00:00:04');
 const BASE2 = Uint8Array.of(0x02, 0x76, 0x66, 0x00, 0x02, 0x40);

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HwRig, vfMac } from '../helpers/rig.js';
 import { collectN, waitUntil } from '../helpers/wait.js';
 import { buildFrame } from '../../mediator/demo/frames.js';
-import * as R from '../../mediator/demo/vf-regs.js';
+import * as R from '../../mediator/hw/vf-regs.js';
 
 describe('TX head write-back', () => {
   let rig: HwRig;

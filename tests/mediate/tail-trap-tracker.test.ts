@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { TailTrapTracker } from '../../mediator/mediate/tail-trap-tracker.js';
 import { AllDirtyTracker } from '../../mediator/mediate/all-dirty-tracker.js';
 import { bitmapPages } from '../../mediator/mediate/dirty-tracker.js';
-import { BIT, REG } from '../../mediator/hw/vf-regs.js';
+import * as R from '../../mediator/hw/vf-regs.js';
 
 const RAM_BASE = 0x100000n, RAM_BYTES = 4 << 20;
 
@@ -27,9 +27,9 @@ class SimVf {
   write(off: number, v: number): void {
     if (this.trapped) this.tracker.beforeWrite(off, v);
     this.regs.set(off, v >>> 0);
-    if (off === REG.CTRL && v & BIT.CTRL_RST) {
-      for (const q of [0, 1]) { this.regs.set(REG.RXDCTL(q), 0); this.regs.set(REG.TXDCTL(q), 0); }
-      this.regs.set(REG.CTRL, 0);
+    if (off === R.CTRL && v & R.CTRL_RST) {
+      for (const q of [0, 1]) { this.regs.set(R.RXDCTL(q), 0); this.regs.set(R.TXDCTL(q), 0); }
+      this.regs.set(R.CTRL, 0);
     }
     if (this.trapped) this.tracker.afterWrite(off, v);
   }
@@ -40,18 +40,18 @@ class SimVf {
   }
 
   rxRing(q: number) {
-    const base = (BigInt(this.regs.get(REG.RDBAH(q)) ?? 0) << 32n) | BigInt(this.regs.get(REG.RDBAL(q)) ?? 0);
-    const count = (this.regs.get(REG.RDLEN(q)) ?? 0) / 16;
-    const bsize = ((this.regs.get(REG.SRRCTL(q)) ?? 0) & 0x7f || 2) * 1024;
+    const base = (BigInt(this.regs.get(R.RDBAH(q)) ?? 0) << 32n) | BigInt(this.regs.get(R.RDBAL(q)) ?? 0);
+    const count = (this.regs.get(R.RDLEN(q)) ?? 0) / 16;
+    const bsize = ((this.regs.get(R.SRRCTL(q)) ?? 0) & 0x7f || 2) * 1024;
     return { base, count, bsize };
   }
 
   /** The device receives one frame on queue q, if it has enough posted descriptors. */
   receive(q: number, len: number): boolean {
-    if (!((this.regs.get(REG.RXDCTL(q)) ?? 0) & BIT.XDCTL_ENABLE)) return false;
+    if (!((this.regs.get(R.RXDCTL(q)) ?? 0) & R.XDCTL_ENABLE)) return false;
     const { base, count, bsize } = this.rxRing(q);
-    let head = this.regs.get(REG.RDH(q)) ?? 0;
-    const tail = this.regs.get(REG.RDT(q)) ?? 0;
+    let head = this.regs.get(R.RDH(q)) ?? 0;
+    const tail = this.regs.get(R.RDT(q)) ?? 0;
     const need = Math.ceil(len / bsize);
     if ((tail - head + count) % count < need) return false;
     for (let left = len; left > 0; head = (head + 1) % count) {
@@ -60,27 +60,27 @@ class SimVf {
       const n = Math.min(left, bsize);
       this.dev(addr, Buffer.alloc(n, 0xab));
       const wb = Buffer.alloc(16);
-      wb.writeUInt32LE(BIT.RXD_STAT_DD | (left === n ? BIT.RXD_STAT_EOP : 0), 8);
+      wb.writeUInt32LE(R.RXD_STAT_DD | (left === n ? R.RXD_STAT_EOP : 0), 8);
       wb.writeUInt16LE(n, 12);
       this.dev(d, wb);
       left -= n;
     }
-    this.regs.set(REG.RDH(q), head);
+    this.regs.set(R.RDH(q), head);
     return true;
   }
 
   /** The device transmits everything posted on TX queue q. */
   transmit(q: number): void {
-    const base = BigInt(this.regs.get(REG.TDBAL(q)) ?? 0), count = (this.regs.get(REG.TDLEN(q)) ?? 0) / 16;
-    let head = this.regs.get(REG.TDH(q)) ?? 0;
-    const tail = this.regs.get(REG.TDT(q)) ?? 0;
-    const wbal = this.regs.get(REG.TDWBAL(q)) ?? 0;
+    const base = BigInt(this.regs.get(R.TDBAL(q)) ?? 0), count = (this.regs.get(R.TDLEN(q)) ?? 0) / 16;
+    let head = this.regs.get(R.TDH(q)) ?? 0;
+    const tail = this.regs.get(R.TDT(q)) ?? 0;
+    const wbal = this.regs.get(R.TDWBAL(q)) ?? 0;
     while (head !== tail) {
       head = (head + 1) % count;
       if (wbal & 1) { const b = Buffer.alloc(4); b.writeUInt32LE(head); this.dev(BigInt(wbal & ~3), b); }
       else this.dev(base + BigInt(((head - 1 + count) % count) * 16 + 12), Buffer.from([1, 0, 0, 0]));
     }
-    this.regs.set(REG.TDH(q), head);
+    this.regs.set(R.TDH(q), head);
   }
 
   /** Truth pages inside RAM since the last call. */
@@ -94,15 +94,15 @@ class SimDriver {
   constructor(private vf: SimVf, private ringBase = [0x100000, 0x102000], public count = 64, private bsizeKib = 2) {}
   setupRx(q: number, bufferBase: number): void {
     const vf = this.vf;
-    vf.write(REG.RXDCTL(q), 0);
-    vf.write(REG.RDBAL(q), this.ringBase[q]!);
-    vf.write(REG.RDBAH(q), 0);
-    vf.write(REG.RDLEN(q), this.count * 16);
-    vf.write(REG.SRRCTL(q), 0x02000000 | this.bsizeKib);
+    vf.write(R.RXDCTL(q), 0);
+    vf.write(R.RDBAL(q), this.ringBase[q]!);
+    vf.write(R.RDBAH(q), 0);
+    vf.write(R.RDLEN(q), this.count * 16);
+    vf.write(R.SRRCTL(q), 0x02000000 | this.bsizeKib);
     for (let i = 0; i < this.count; i++) this.arm(q, i, BigInt(bufferBase + i * this.bsizeKib * 1024));
-    vf.write(REG.RXDCTL(q), BIT.XDCTL_ENABLE);
-    vf.write(REG.RDH(q), 0);
-    vf.write(REG.RDT(q), this.count - 1);
+    vf.write(R.RXDCTL(q), R.XDCTL_ENABLE);
+    vf.write(R.RDH(q), 0);
+    vf.write(R.RDT(q), this.count - 1);
     this.head[q] = 0;
   }
   arm(q: number, i: number, addr: bigint): void {
@@ -116,14 +116,14 @@ class SimDriver {
     for (;;) {
       const i = this.head[q]!;
       const off = this.ringBase[q]! - Number(RAM_BASE) + i * 16;
-      if (!(this.vf.ram.readUInt32LE(off + 8) & BIT.RXD_STAT_DD)) break;
+      if (!(this.vf.ram.readUInt32LE(off + 8) & R.RXD_STAT_DD)) break;
       const old = this.vf.ram.readBigUInt64LE(off); // the write-back overwrote it, use the pool:
       void old;
       this.arm(q, i, newAddr ? newAddr(i) : BigInt(this.bufferOf(q, i)));
       this.head[q] = (i + 1) % this.count;
       n++;
     }
-    if (n) this.vf.write(REG.RDT(q), (this.head[q]! - 1 + this.count) % this.count);
+    if (n) this.vf.write(R.RDT(q), (this.head[q]! - 1 + this.count) % this.count);
     return n;
   }
   bufferOf(q: number, i: number): number { return 0x200000 + q * 0x100000 + i * this.bsizeKib * 1024; }
@@ -188,7 +188,7 @@ describe('tail-trap dirty tracking against a simulated device', () => {
     vf.tracker.start([{ iova: RAM_BASE, length: BigInt(RAM_BYTES) }], 4096n);
     const stats = { reported: 0, truth: 0 };
     for (let f = 0; f < 20; f++) vf.receive(0, 100);
-    vf.write(REG.CTRL, BIT.CTRL_RST); // harvests what completed, then the queues are off
+    vf.write(R.CTRL, R.CTRL_RST); // harvests what completed, then the queues are off
     expect(vf.receive(0, 100)).toBe(false);
     checkRecall(vf, stats);
     const drv2 = new SimDriver(vf, [0x106000, 0x108000]);
@@ -199,13 +199,13 @@ describe('tail-trap dirty tracking against a simulated device', () => {
 
   it('TX: descriptor write-backs, and the head write-back target when enabled', () => {
     const vf = new SimVf();
-    vf.write(REG.TDBAL(0), 0x10a000); vf.write(REG.TDLEN(0), 64 * 16); vf.write(REG.TXDCTL(0), BIT.XDCTL_ENABLE);
+    vf.write(R.TDBAL(0), 0x10a000); vf.write(R.TDLEN(0), 64 * 16); vf.write(R.TXDCTL(0), R.XDCTL_ENABLE);
     vf.trapped = true;
     vf.tracker.start([{ iova: RAM_BASE, length: BigInt(RAM_BYTES) }], 4096n);
     const stats = { reported: 0, truth: 0 };
-    for (let t = 1; t < 200; t++) { vf.write(REG.TDT(0), t % 64); vf.transmit(0); if (t % 17 === 0) checkRecall(vf, stats); }
-    vf.write(REG.TDWBAL(0), 0x10c000 | 1);
-    for (let t = 200; t < 300; t++) { vf.write(REG.TDT(0), t % 64); vf.transmit(0); }
+    for (let t = 1; t < 200; t++) { vf.write(R.TDT(0), t % 64); vf.transmit(0); if (t % 17 === 0) checkRecall(vf, stats); }
+    vf.write(R.TDWBAL(0), 0x10c000 | 1);
+    for (let t = 200; t < 300; t++) { vf.write(R.TDT(0), t % 64); vf.transmit(0); }
     checkRecall(vf, stats);
     expect(reportPages(vf.tracker).size).toBe(0); // report clears
   });

@@ -9,10 +9,33 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../mediator/native/addon.js';
-import * as consts from '../../mediator/vfio/igbvf-consts.js';
+import * as regs from '../../mediator/hw/vf-regs.js';
 import * as m from '../../mediator/vfio/messages.js';
 import { Pci } from '../../mediator/vfio/pci-config.js';
 import * as p from '../../mediator/vfio/protocol.js';
+
+// Every export of mediator/hw/vf-regs.ts is looked up in vf_regs.h under the C names it
+// may have (E1000_VF_X, E1000_X, E1000_ADVX, VFMED_VF_X, VFMED_X, or an explicit alias);
+// functions are evaluated at every index they take.
+const ALIAS: Record<string, string> = {
+  MSG_ACK: 'E1000_VT_MSGTYPE_ACK', MSG_NACK: 'E1000_VT_MSGTYPE_NACK', MSG_CTS: 'E1000_VT_MSGTYPE_CTS',
+  MSGINFO_SHIFT: 'E1000_VT_MSGINFO_SHIFT', XDCTL_WTHRESH_1: 'E1000_RXDCTL_RESET',
+  RXD_OFF_STATUS: 'offsetof(struct e1000_adv_rx_desc_wb, status_error)',
+  RXD_OFF_LENGTH: 'offsetof(struct e1000_adv_rx_desc_wb, length)',
+  RXD_OFF_VLAN: 'offsetof(struct e1000_adv_rx_desc_wb, vlan)',
+  TXD_OFF_CMD: 'offsetof(struct e1000_adv_tx_desc, cmd_type_len)',
+  TXD_OFF_OLINFO: 'offsetof(struct e1000_adv_tx_desc, olinfo_status)',
+};
+const TS_ONLY = new Set(['RXDEXT_ERR_FRAME', 'QERR', 'qerrName', 'rxBufferBytes', 'queueOfOffset']);
+const INDEXES: Record<string, number[]> = { VMBMEM: [0, 15], EITR: [0, 1, 2] };
+const regExports = Object.entries(regs).filter(([k]) => !TS_ONLY.has(k));
+const cNames = (k: string) => (ALIAS[k] ? [ALIAS[k]] : [`E1000_VF_${k}`, `E1000_${k}`, `E1000_ADV${k}`, `VFMED_VF_${k}`, `VFMED_${k}`]);
+const probe = (name: string, expr: string) =>
+  name.startsWith('offsetof') ? `\tprintf("\\"%s\\":%lld,\\n", "${name}", (long long)(${expr}));`
+    : `#ifdef ${name}\n\tprintf("\\"%s\\":%lld,\\n", "${expr}", (long long)(${expr}));\n#endif`;
+const VF_REGS_C = regExports.flatMap(([k, v]) => cNames(k).flatMap((n) => (typeof v === 'function'
+  ? (INDEXES[k] ?? [0, 1]).map((i) => probe(n, `${n}(${i})`)) : [probe(n, n)]))).join('\n')
+  + Object.keys(regs.QERR).map((q) => `\n\tNUM(VFMED_QERR_${q});`).join('');
 
 const C = String.raw`
 #include <stdio.h>
@@ -71,9 +94,7 @@ int main(void)
 	NUM(PCI_EXP_LNKCTL); NUM(PCI_EXP_LNKSTA); NUM(PCI_EXP_DEVCAP2); NUM(PCI_EXP_DEVCTL2); NUM(PCI_EXP_LNKCAP2);
 	NUM(PCI_EXP_LNKCTL2); NUM(PCI_CAP_EXP_ENDPOINT_SIZEOF_V2); NUM(PCI_EXP_DEVCAP_FLR); NUM(PCI_EXP_DEVCTL_BCR_FLR);
 	NUM(PCI_CFG_SPACE_SIZE); NUM(PCI_CFG_SPACE_EXP_SIZE);
-	NUM(VFMED_PCI_VENDOR_INTEL); NUM(VFMED_PCI_DEVICE_82576_VF); NUM(VFMED_VF_BAR0_SIZE); NUM(VFMED_VF_BAR3_SIZE);
-	NUM(VFMED_VF_MSIX_VECTORS); NUM(VFMED_PAGE_SIZE); NUM(VFMED_VF_PAGE_RXQ); NUM(VFMED_VF_PAGE_TXQ);
-	NUM(E1000_VF_CTRL); NUM(E1000_CTRL_RST); NUM(E1000_VF_STATUS);
+${VF_REGS_C}
 	NUM(sizeof(struct hdr)); NUM(sizeof(struct dma_map)); NUM(sizeof(struct dma_unmap));
 	NUM(sizeof(struct region_access)); NUM(sizeof(struct mig_data));
 
@@ -204,10 +225,20 @@ describe('pci-config.ts and igbvf-consts.ts against <linux/pci_regs.h> and vf_re
     for (const [ts, name] of pairs) expect([name, ts]).toEqual([name, num(name)]);
   });
 
-  it('the vf_regs.h numbers the device model uses', () => {
-    for (const name of ['VFMED_PCI_VENDOR_INTEL', 'VFMED_PCI_DEVICE_82576_VF', 'VFMED_VF_BAR0_SIZE', 'VFMED_VF_BAR3_SIZE',
-      'VFMED_VF_MSIX_VECTORS', 'VFMED_PAGE_SIZE', 'VFMED_VF_PAGE_RXQ', 'VFMED_VF_PAGE_TXQ', 'E1000_VF_CTRL', 'E1000_CTRL_RST', 'E1000_VF_STATUS'] as const) {
-      expect([name, consts[name]]).toEqual([name, num(name)]);
+  it('every export of mediator/hw/vf-regs.ts equals its vf_regs.h counterpart', () => {
+    let checked = 0;
+    for (const [k, v] of regExports) {
+      const hit = cNames(k).find((n) => (typeof v === 'function' ? `${n}(0)` : n) in c);
+      expect(hit, `${k} has no counterpart in vf_regs.h`).toBeDefined();
+      const idx = typeof v === 'function' ? (INDEXES[k] ?? [0, 1]) : [undefined];
+      for (const i of idx) {
+        const ts = typeof v === 'function' ? (v as (n: number) => number)(i!) : v;
+        const key = typeof v === 'function' ? `${hit}(${i})` : hit!;
+        expect([key, ts]).toEqual([key, num(key)]);
+        checked++;
+      }
     }
+    for (const [q, code] of Object.entries(regs.QERR)) expect([q, code]).toEqual([q, num(`VFMED_QERR_${q}`)]);
+    expect(checked).toBeGreaterThan(100);
   });
 });
