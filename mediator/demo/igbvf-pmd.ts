@@ -46,6 +46,8 @@ export interface IgbvfPmdOptions {
   txHeadWriteBack?: boolean;
   rxDropEn?: boolean;
   rxInitialPosted?: number;
+  /** RX setup order: 'dpdk' (default, igbvf-vf.md 5) or 'igbvf' (see IgbvfRxRing). */
+  rxInitOrder?: 'dpdk' | 'igbvf';
   mbxBudget?: PollBudget;
   /** Budget of the RSTI/RSTD wait after CTRL.RST (igbvf: 200 x 5 us; we allow more). */
   resetBudget?: PollBudget;
@@ -133,6 +135,7 @@ export class IgbvfPmd {
         batch: Math.min(opts.rxBatch ?? 32, rxSize - 1), dropEn: opts.rxDropEn ?? false,
       };
       if (opts.rxInitialPosted !== undefined) ro.initialPosted = opts.rxInitialPosted;
+      if (opts.rxInitOrder !== undefined) ro.initOrder = opts.rxInitOrder;
       return new IgbvfRxRing(opts.mem, ro);
     });
     for (const [k] of STAT_REGS) this.statTotal.set(k, 0n);

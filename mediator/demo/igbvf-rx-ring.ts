@@ -31,6 +31,12 @@ export interface RxRingOptions {
   dropEn: boolean;
   /** Descriptors handed to the device at setup (default size - 1, the maximum). */
   initialPosted?: number;
+  /**
+   * Where RDH = 0 goes in the setup sequence: 'dpdk' (igbvf-vf.md 5, DPDK's
+   * eth_igbvf_rx_init: enable, then RDH = 0 and RDT) or 'igbvf' (Linux
+   * igbvf_configure_rx: RDH = RDT = 0 while disabled, then enable, then RDT).
+   */
+  initOrder?: 'dpdk' | 'igbvf';
 }
 
 export interface RxFrame {
@@ -52,6 +58,7 @@ export class IgbvfRxRing {
   readonly ring: { offset: number; iova: bigint };
   readonly bufs: { offset: number; iova: bigint };
   private readonly initialPosted: number;
+  private readonly initOrder: 'dpdk' | 'igbvf';
   private clean = 0;
   private unposted = 0;
   private rdt = 0;
@@ -80,6 +87,7 @@ export class IgbvfRxRing {
     this.batch = batch;
     this.dropEn = opts.dropEn;
     this.initialPosted = initial;
+    this.initOrder = opts.initOrder ?? 'dpdk';
     this.ring = mem.alloc(size * DESC_SIZE, 4096);
     this.bufs = mem.alloc(size * bufSize, 4096);
   }
@@ -96,18 +104,22 @@ export class IgbvfRxRing {
     Atomics.store(this.mem.i32, (d + 12) >> 2, 0);
   }
 
-  /** igbvf-vf.md 5, RX queue setup. */
+  /** igbvf-vf.md 5, RX queue setup (RDH placement per `initOrder`). */
   program(port: RegPort): void {
     const q = this.queue;
     port.write32(RXDCTL(q), port.read32(RXDCTL(q)) & ~XDCTL_ENABLE);
     port.write32(RDBAL(q), Number(this.ring.iova & 0xffffffffn));
     port.write32(RDBAH(q), Number(this.ring.iova >> 32n));
     port.write32(RDLEN(q), this.size * DESC_SIZE);
+    if (this.initOrder === 'igbvf') {
+      port.write32(RDH(q), 0);
+      port.write32(RDT(q), 0);
+    }
     const srrctl = SRRCTL_DESCTYPE_ADV_ONEBUF | (this.bufSize / 1024) | (this.dropEn ? SRRCTL_DROP_EN : 0);
     port.write32(SRRCTL(q), srrctl >>> 0);
     for (let i = 0; i < this.size; i++) this.arm(i);
     port.write32(RXDCTL(q), XDCTL_ENABLE | XDCTL_WTHRESH_1);
-    port.write32(RDH(q), 0);
+    if (this.initOrder === 'dpdk') port.write32(RDH(q), 0);
     this.clean = 0;
     this.partial = [];
     // Hand over slots [0, initialPosted); the rest wait for refill().

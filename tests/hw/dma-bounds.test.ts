@@ -28,7 +28,9 @@ describe('DMA bounds', () => {
 
   beforeEach(() => {
     rig = new HwRig({ maxVfs: 2, numVfs: 2 });
-    a = rig.guest(0, { dmaLen: DMA_LEN, canaryLen: CANARY, pmd: { txRingSize: 16, rxRingSize: 16, rxBufSize: 1024, rxBatch: 1, txBufSize: 2048 } });
+    // The cases re-program a used RX queue under a live device: Linux igbvf's order (RDH = 0
+    // while disabled) keeps them clear of the lost-RDH-write bug rx-head-write.test.ts shows.
+    a = rig.guest(0, { dmaLen: DMA_LEN, canaryLen: CANARY, pmd: { txRingSize: 16, rxRingSize: 16, rxBufSize: 1024, rxBatch: 1, txBufSize: 2048, rxInitOrder: 'igbvf' } });
     b = rig.guest(1, { pmd: { txRingSize: 16, rxRingSize: 16 } });
     a.pmd.init();
     b.pmd.init();
@@ -101,7 +103,9 @@ describe('DMA bounds', () => {
     waitUntil(() => {
       back.push(...a.pmd.rx().map((x) => x.data));
       return back.some((x) => x.equals(g));
-    }, 'a frame to the recovered VF');
+    }, 'a frame to the recovered VF', {
+      detail: () => JSON.stringify({ dev: rig.info(0).queues[0], fifo: rig.info(0).fifoFrames, pmd: a.pmd.rxRing(0).indices, regs: a.pmd.queueState(0), got: back.length }),
+    });
   }
 
   const txCases: Array<[string, () => { addr: bigint; len: number }, number]> = [

@@ -19,7 +19,7 @@ describe('RX FIFO', () => {
   beforeEach(() => {
     rig = new HwRig({ maxVfs: 2, numVfs: 2, rxFifoBytes: FIFO });
     a = rig.guest(0, { pmd: { txRingSize: 64, rxRingSize: 64 } });
-    b = rig.guest(1, { pmd: { rxRingSize: 8, rxBatch: 4 } });
+    b = rig.guest(1, { pmd: { rxRingSize: 8, rxBatch: 4, rxInitOrder: 'igbvf' } }); // re-programmed below: see rx-head-write.test.ts
     a.pmd.init();
     b.pmd.init();
     // The device must have latched VF1's RX queue (7 buffers posted) before traffic.
