@@ -172,6 +172,7 @@ static void counters(struct jb *j, struct vfmed_runner *r)
 	ju(j, "fwd_frames", st->fwd_frames);
 	ju(j, "echo_arp_replies", st->echo_arp_replies);
 	ju(j, "echo_icmp_replies", st->echo_icmp_replies);
+	ju(j, "echo_ignored", st->echo_ignored);
 	ju(j, "mmio_reads", ts.reads);
 	ju(j, "mmio_writes", ts.writes);
 	ju(j, "mmio_errors", ts.errors);
