@@ -46,7 +46,7 @@ void vfmed_frame_stamp(uint8_t *buf, uint16_t len, uint16_t stream, uint64_t seq
 	put16(t + 6, 0);
 	put64(t + 8, seq);
 	put32(t + 16, len);
-	put32(t + 20, vfmed_crc32(buf, (size_t)len - 4));
+	put32(t + 20, vfmed_crc32(buf + 12, (size_t)len - 16));
 }
 
 void vfmed_frame_generate(uint8_t *buf, uint16_t len, const uint8_t dst[6], const uint8_t src[6],
@@ -75,7 +75,7 @@ enum vfmed_tag_check vfmed_frame_check(const uint8_t *buf, uint16_t len, struct 
 	if (get32(t) != VFMED_TAG_MAGIC)
 		return VFMED_TAG_NONE;
 	if (get32(t + 16) != len || get16(t + 6) != 0 ||
-	    get32(t + 20) != vfmed_crc32(buf, (size_t)len - 4))
+	    get32(t + 20) != vfmed_crc32(buf + 12, (size_t)len - 16))
 		return VFMED_TAG_CORRUPT;
 	tag->stream = get16(t + 4);
 	tag->seq = get64(t + 8);

@@ -10,10 +10,12 @@
  * Tag trailer (last 24 bytes of any tagged frame, also stamped onto pcap frames):
  *
  *   +0 magic "VFMT" (u32 LE 0x544D4656)  +4 stream (u16)  +6 reserved (u16, 0)
- *   +8 seq (u64)  +16 frame length (u32)  +20 CRC-32 (IEEE) of bytes [0, len-4)
+ *   +8 seq (u64)  +16 frame length (u32)  +20 CRC-32 (IEEE) of bytes [12, len-4)
  *
- * The CRC covers the whole frame before it, so corruption anywhere is detected. A frame
- * whose last 24 bytes do not start with the magic is "untagged".
+ * The CRC covers everything after the two MAC addresses, so corruption of the payload or
+ * the tag is detected while a forwarder may still rewrite the addresses (txgen -> fwd ->
+ * rxsink chains verify end to end). A frame whose last 24 bytes do not start with the
+ * magic is "untagged".
  */
 #ifndef VFMED_GUEST_FRAME_TAG_H
 #define VFMED_GUEST_FRAME_TAG_H

@@ -326,6 +326,7 @@ int main(int argc, char **argv)
 {
 	struct vfmed_opts o;
 	struct vfmed_runner r;
+	struct vfmed_pcap pcap = { 0 };
 	struct sigaction sa;
 	int rc;
 
@@ -343,11 +344,27 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Input files are checked before the device is touched. */
+	if (o.pcap) {
+		const char *why = NULL;
+		rc = vfmed_pcap_load(o.pcap, VFMED_BUF_SIZE, &pcap, &why);
+		if (rc) {
+			fprintf(stderr, "vfmed-guest: --pcap %s: %s\n", o.pcap, why);
+			return 1;
+		}
+		if (pcap.skipped)
+			fprintf(stderr, "vfmed-guest: warning: %zu pcap frames skipped (shorter than 14 "
+				"or longer than %u bytes)\n", pcap.skipped, VFMED_BUF_SIZE);
+		o.pcap_frames = &pcap;
+	}
+
 	if (vfmed_runner_setup(&r, &o)) {
 		vfmed_runner_teardown(&r);
+		vfmed_pcap_free(&pcap);
 		return 1;
 	}
 	rc = vfmed_workload_run(&r);
 	vfmed_runner_teardown(&r);
+	vfmed_pcap_free(&pcap);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "bar-map.h"
+#include "pcap-reader.h"
 #include "guest-ram.h"
 #include "igbvf-pmd.h"
 #include "vfio-user-client.h"
@@ -46,6 +47,7 @@ struct vfmed_opts {
 	uint16_t size;               /* generated frame length without FCS */
 	uint32_t streams;
 	const char *pcap;
+	const struct vfmed_pcap *pcap_frames;  /* loaded before bring-up (main.c) */
 	int pcap_stamp;              /* stamp the tag trailer onto pcap frames */
 	int seq_from_zero;           /* rxsink: sequences start at 0 (count initial loss) */
 	uint32_t burst;

@@ -16,7 +16,6 @@
 
 #include "frame-tag.h"
 #include "net-echo.h"
-#include "pcap-reader.h"
 #include "runner.h"
 #include "seq-check.h"
 #include "stats-json.h"
@@ -26,8 +25,7 @@ struct wl {
 	struct vfmed_vf *vf;
 	struct vfmed_guest_state *st;
 	const struct vfmed_opts *o;
-	struct vfmed_pcap pcap;
-	int have_pcap;
+	const struct vfmed_pcap *pcap;
 	uint64_t tx_drops;      /* fwd/echo frames not sent for lack of a TX slot */
 };
 
@@ -37,11 +35,11 @@ static uint16_t build_frame(struct wl *w, uint8_t *buf, uint16_t stream, uint64_
 {
 	struct vfmed_guest_state *st = w->st;
 
-	if (w->have_pcap) {
-		size_t i = (size_t)(st->pcap_next++ % w->pcap.count);
-		uint16_t len = w->pcap.len[i];
+	if (w->pcap) {
+		size_t i = (size_t)(st->pcap_next++ % w->pcap->count);
+		uint16_t len = w->pcap->len[i];
 
-		memcpy(buf, w->pcap.data + w->pcap.offset[i], len);
+		memcpy(buf, w->pcap->data + w->pcap->offset[i], len);
 		if (len < VFMED_FRAME_MIN) {  /* pad runts like a NIC would */
 			memset(buf + len, 0, VFMED_FRAME_MIN - len);
 			len = VFMED_FRAME_MIN;
@@ -228,18 +226,8 @@ int vfmed_workload_run(struct vfmed_runner *r)
 	unsigned idle = 0;
 	int gen = o->workload == VFMED_WL_TXGEN || o->workload == VFMED_WL_LOOPBACK;
 
-	if (o->pcap && gen) {
-		const char *why = NULL;
-		int rc = vfmed_pcap_load(o->pcap, (uint16_t)st->buf_size, &w.pcap, &why);
-		if (rc) {
-			fprintf(stderr, "vfmed-guest: --pcap %s: %s\n", o->pcap, why);
-			return 1;
-		}
-		if (w.pcap.skipped)
-			fprintf(stderr, "vfmed-guest: warning: %zu pcap frames skipped (shorter than 14 "
-				"or longer than %u bytes)\n", w.pcap.skipped, st->buf_size);
-		w.have_pcap = 1;
-	}
+	if (gen)
+		w.pcap = o->pcap_frames;
 	switch (o->workload) {
 	case VFMED_WL_RXSINK:
 	case VFMED_WL_LOOPBACK:
@@ -298,8 +286,6 @@ int vfmed_workload_run(struct vfmed_runner *r)
 		fprintf(stderr, "vfmed-guest: %llu frames not sent: TX ring full\n",
 			(unsigned long long)w.tx_drops);
 	vfmed_json_summary(r, reason, vfmed_igbvf_tx_inflight(w.vf));
-	if (w.have_pcap)
-		vfmed_pcap_free(&w.pcap);
 	if (o->strict && (received_errors(st) || vfmed_igbvf_tx_inflight(w.vf) ||
 			  !strcmp(reason, "drain-timeout")))
 		return 3;

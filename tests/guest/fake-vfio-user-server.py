@@ -112,6 +112,7 @@ class Device:
         self.layout_queries = 0
         self.trapped_since = None                  # set once the client got the trapped layout
         self.tx_seen = 0
+        self.tx_paused = False                     # layout flip pending the client's re-query
 
     # -- register helpers on the memfd (pages 2-3 live here) --
     def rd(self, off):
@@ -256,7 +257,7 @@ class Device:
                 self.region_tdt = self.rd(TDT)
 
     def poll_tx(self):
-        if not self.rd(TXDCTL) & XDCTL_ENABLE:
+        if self.tx_paused or not self.rd(TXDCTL) & XDCTL_ENABLE:
             return
         n = self.rd(TDLEN) // 16
         base = self.rd(TDBAL) | self.rd(TDBAH) << 32
@@ -321,7 +322,7 @@ class Device:
                "ethertype": frame[12:14].hex() if len(frame) >= 14 else ""}
         if tag:
             rec.update(tag)
-        if sc in ("fwd", "echo"):
+        if sc in ("fwd", "echo") or len(self.tx_frames) < 64:
             rec["hex"] = frame.hex()
         if len(self.tx_frames) < 5000:
             self.tx_frames.append(rec)
@@ -361,6 +362,9 @@ class Device:
         if not trapped:
             self.trapped_since = None
             self.region_tdt = None
+        # Stop completing TX until the client has re-queried the layout: the client then
+        # runs out of descriptors and must notice the eventfd, whatever the timing.
+        self.tx_paused = True
         os.eventfd_write(self.layout_fd, 1)
 
     def start_injection(self):
@@ -394,7 +398,7 @@ def parse_tag(frame):
     magic, stream, rsv, seq, length, crc = struct.unpack("<IHHQII", t)
     if magic != 0x544D4656:
         return None
-    ok = length == len(frame) and rsv == 0 and crc == crc32(frame[:-4])
+    ok = length == len(frame) and rsv == 0 and crc == crc32(frame[12:-4])
     return {"stream": stream, "seq": seq, "tag_ok": ok}
 
 
@@ -403,7 +407,7 @@ def make_frame(dst, src, seq):
     body = body[:60 - 24]
     frame = bytearray(body + bytes(24))
     struct.pack_into("<IHHQI", frame, 36, 0x544D4656, 0, 0, seq, 60)
-    struct.pack_into("<I", frame, 56, crc32(bytes(frame[:56])))
+    struct.pack_into("<I", frame, 56, crc32(bytes(frame[12:56])))
     return bytes(frame)
 
 
@@ -582,6 +586,7 @@ class Server:
         if argsz < need:
             return self.reply(sock, hdr, info, fds=[self.dev.bar_fd] if send_fd else ())
         self.dev.layout_queries += 1
+        self.dev.tx_paused = False
         if self.dev.layout_phase == 1 and not self.dev.sparse:
             self.dev.trapped_since = self.dev.tx_seen
             self.dev.region_tdt = self.dev.rd(TDT)
