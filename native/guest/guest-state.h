@@ -98,6 +98,7 @@ struct vfmed_guest_state {
 	uint64_t rx_desc_errors;   /* EOP descriptor with CE/SE/SEQ/CXE/RXE */
 	uint64_t rx_frag_drops;    /* frames spanning descriptors (not supported) */
 	uint64_t tx_ring_full;     /* times a frame had to wait for a free slot */
+	uint64_t tx_drops;         /* fwd/echo replies not sent: no free TX slot */
 
 	/* Workload. */
 	uint32_t workload;         /* enum vfmed_workload */

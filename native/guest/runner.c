@@ -343,11 +343,12 @@ int vfmed_runner_setup(struct vfmed_runner *r, const struct vfmed_opts *o)
 	if (rc)
 		return rc;
 	r->start_ns = r->last_stats_ns = vfmed_now_ns();
+	r->pace_base = r->vf.st->tx_generated;
 	vfmed_json_init(r);
 	return 0;
 }
 
-int vfmed_runner_service(struct vfmed_runner *r, uint64_t now_ns)
+enum vfmed_stop vfmed_runner_service(struct vfmed_runner *r, uint64_t now_ns)
 {
 	const struct vfmed_opts *o = r->o;
 
@@ -358,16 +359,18 @@ int vfmed_runner_service(struct vfmed_runner *r, uint64_t now_ns)
 		r->last_layout_poll_ns = now_ns;
 		if (read(r->layout_fd, &v, sizeof(v)) == sizeof(v)) {
 			if (refresh_layout(r, 0))
-				return 1;
+				return VFMED_STOP_ERROR;
 		}
 	}
 	if (o->stats_ms && now_ns - r->last_stats_ns >= (uint64_t)o->stats_ms * 1000000) {
 		vfmed_json_stats(r, now_ns);
 		r->last_stats_ns = now_ns;
 	}
+	if (vfmed_stop_requested)
+		return VFMED_STOP_SIGNAL;
 	if (o->duration_ms && now_ns - r->start_ns >= o->duration_ms * 1000000)
-		return 1;
-	return vfmed_stop_requested != 0;
+		return VFMED_STOP_DURATION;
+	return VFMED_RUN_ON;
 }
 
 void vfmed_runner_teardown(struct vfmed_runner *r)

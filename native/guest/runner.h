@@ -71,6 +71,7 @@ struct vfmed_runner {
 	uint64_t layout_changes;
 	uint64_t last_layout_poll_ns;
 	uint64_t start_ns, last_stats_ns;
+	uint64_t pace_base;          /* tx_generated when pacing started (resumable) */
 	uint64_t last_tx_packets, last_rx_packets;
 	int link_up;
 	int mac_nacked;
@@ -82,9 +83,16 @@ extern volatile sig_atomic_t vfmed_stop_requested;
 /* Everything up to a running driver with enabled rings. Returns 0, or prints the reason
  * on stderr and returns -errno. */
 int vfmed_runner_setup(struct vfmed_runner *r, const struct vfmed_opts *o);
+enum vfmed_stop {
+	VFMED_RUN_ON = 0,
+	VFMED_STOP_DURATION = 1,
+	VFMED_STOP_SIGNAL = 2,
+	VFMED_STOP_ERROR = 3,   /* e.g. the layout could not be re-queried */
+};
+
 /* Periodic work between driver iterations: layout notifications, stats lines, duration.
- * Returns 1 when the run must stop. */
-int vfmed_runner_service(struct vfmed_runner *r, uint64_t now_ns);
+ * Returns VFMED_RUN_ON or why the run must stop. */
+enum vfmed_stop vfmed_runner_service(struct vfmed_runner *r, uint64_t now_ns);
 /* Stops the queues and releases the device, RAM and mappings. */
 void vfmed_runner_teardown(struct vfmed_runner *r);
 

@@ -160,6 +160,7 @@ static void counters(struct jb *j, struct vfmed_runner *r)
 	ju(j, "rx_packets", st->rx_packets);
 	ju(j, "rx_bytes", st->rx_bytes);
 	ju(j, "tx_ring_full", st->tx_ring_full);
+	ju(j, "tx_drops", st->tx_drops);
 	ju(j, "rx_desc_errors", st->rx_desc_errors);
 	ju(j, "rx_frag_drops", st->rx_frag_drops);
 	ju(j, "rx_tagged", recv);

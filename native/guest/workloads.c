@@ -26,7 +26,6 @@ struct wl {
 	struct vfmed_guest_state *st;
 	const struct vfmed_opts *o;
 	const struct vfmed_pcap *pcap;
-	uint64_t tx_drops;      /* fwd/echo frames not sent for lack of a TX slot */
 };
 
 /* ---- TX generation ----------------------------------------------------------------- */
@@ -62,8 +61,11 @@ static unsigned tx_generate(struct wl *w, uint64_t now_ns)
 	if (o->count && st->tx_generated >= o->count)
 		return 0;
 	if (o->rate_pps) {
-		uint64_t allowed = (uint64_t)((unsigned __int128)(now_ns - w->r->start_ns) *
-					      o->rate_pps / 1000000000u);
+		/* Relative to where pacing started, so that a run resumed from migrated
+		 * guest RAM does not stall until the clock "catches up". */
+		uint64_t allowed = w->r->pace_base +
+			(uint64_t)((unsigned __int128)(now_ns - w->r->start_ns) * o->rate_pps /
+				   1000000000u);
 		if (allowed <= st->tx_generated)
 			return 0;
 		if (allowed - st->tx_generated < budget)
@@ -118,7 +120,7 @@ static void rx_forward(void *ctx, uint8_t *frame, uint16_t len)
 	uint8_t *buf = vfmed_igbvf_tx_buf(w->vf);
 
 	if (!buf) {
-		w->tx_drops++;
+		st->tx_drops++;
 		return;
 	}
 	memcpy(buf, frame, len);
@@ -139,7 +141,7 @@ static void rx_echo(void *ctx, uint8_t *frame, uint16_t len)
 	uint16_t out_len = 0;
 
 	if (!buf) {
-		w->tx_drops++;
+		st->tx_drops++;
 		return;
 	}
 	switch (vfmed_echo_reply(frame, len, st->mac, st->ip, buf, (uint16_t)st->buf_size, &out_len)) {
@@ -224,6 +226,7 @@ int vfmed_workload_run(struct vfmed_runner *r)
 	const char *reason = "signal";
 	uint64_t goal_ns = 0;
 	unsigned idle = 0;
+	int failed = 0;
 	int gen = o->workload == VFMED_WL_TXGEN || o->workload == VFMED_WL_LOOPBACK;
 
 	if (gen)
@@ -257,9 +260,19 @@ int vfmed_workload_run(struct vfmed_runner *r)
 		vfmed_igbvf_tx_doorbell(w.vf);
 		work += vfmed_igbvf_tx_reclaim(w.vf);
 
-		if (vfmed_runner_service(r, now)) {
-			reason = vfmed_stop_requested ? "signal" : "duration";
+		switch (vfmed_runner_service(r, now)) {
+		case VFMED_RUN_ON:
 			break;
+		case VFMED_STOP_SIGNAL:
+			reason = "signal";
+			goto stop;
+		case VFMED_STOP_DURATION:
+			reason = "duration";
+			goto stop;
+		case VFMED_STOP_ERROR:
+			reason = "error";
+			failed = 1;
+			goto stop;
 		}
 		if (!goal_ns && goal_reached(&w))
 			goal_ns = now;
@@ -279,13 +292,13 @@ int vfmed_workload_run(struct vfmed_runner *r)
 			idle_pause(&idle);
 	}
 
+stop:
 	if (o->workload == VFMED_WL_LOOPBACK)
 		for (unsigned s = 0; s < o->streams; s++)
 			vfmed_seq_finish(&st->rx[s], st->tx_seq[s]);
-	if (w.tx_drops)
-		fprintf(stderr, "vfmed-guest: %llu frames not sent: TX ring full\n",
-			(unsigned long long)w.tx_drops);
 	vfmed_json_summary(r, reason, vfmed_igbvf_tx_inflight(w.vf));
+	if (failed)
+		return 1;
 	if (o->strict && (received_errors(st) || vfmed_igbvf_tx_inflight(w.vf) ||
 			  !strcmp(reason, "drain-timeout")))
 		return 3;

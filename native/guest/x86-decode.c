@@ -116,9 +116,8 @@ static int parse_modrm(struct cursor *c, uint8_t rex, struct x86_mmio_insn *in, 
 }
 
 /* 8-bit register operand: without REX, 4..7 are AH, CH, DH, BH. */
-static void set_reg8(struct x86_mmio_insn *in, unsigned reg, uint8_t rex, int have_rex)
+static void set_reg8(struct x86_mmio_insn *in, unsigned reg, int have_rex)
 {
-	(void)rex;
 	if (!have_rex && reg >= 4 && reg <= 7) {
 		in->reg = (uint8_t)(reg - 4);
 		in->reg_high8 = 1;
@@ -173,7 +172,7 @@ opcode:
 		rc = parse_modrm(&c, rex, &in, &reg);
 		if (rc)
 			goto modrm_fail;
-		set_reg8(&in, reg, rex, have_rex);
+		set_reg8(&in, reg, have_rex);
 		in.size = 1;
 		in.dst_size = 1;
 		in.is_store = op == 0x88;
