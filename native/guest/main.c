@@ -23,6 +23,7 @@
 static const char usage_text[] =
 "usage: vfmed-guest <workload> (--socket PATH | --uio PATH) [options]\n"
 "       vfmed-guest selftest-decoder [--undecodable | --wild]\n"
+"       vfmed-guest selftest-units\n"
 "\n"
 "Plays a VMM and its guest: connects to a vfmed VF as a vfio-user client, shares guest\n"
 "RAM with DMA_MAP, maps the mmap-able part of BAR0 and traps the rest, and runs an\n"
@@ -332,6 +333,8 @@ int main(int argc, char **argv)
 
 	if (argc >= 2 && !strcmp(argv[1], "selftest-decoder"))
 		return vfmed_selftest_decoder(argc - 1, argv + 1);
+	if (argc == 2 && !strcmp(argv[1], "selftest-units"))
+		return vfmed_selftest_units();
 
 	rc = parse_args(argc, argv, &o);
 	if (rc)

@@ -29,6 +29,9 @@ void st_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* `vfmed-guest selftest-decoder [--undecodable|--wild]`; returns the exit status. */
 int vfmed_selftest_decoder(int argc, char **argv);
 
+/* `vfmed-guest selftest-units`: parsers, sequence accounting, frames; returns exit status. */
+int vfmed_selftest_units(void);
+
 /* Compiler-generated volatile accesses against window 0 (bar, backed by fake);
  * returns the number of checks made, failures go through st_fail(). */
 unsigned vfmed_selftest_compiled(uint8_t *bar, struct st_fake *fake);
