@@ -97,7 +97,7 @@ struct vfmed_guest_state {
 	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes;
 	uint64_t rx_desc_errors;   /* EOP descriptor with CE/SE/SEQ/CXE/RXE */
 	uint64_t rx_frag_drops;    /* frames spanning descriptors (not supported) */
-	uint64_t tx_ring_full;     /* times a frame had to wait for a free slot */
+	uint64_t tx_ring_full;     /* TX polls that found no free slot (backpressure) */
 	uint64_t tx_drops;         /* fwd/echo replies not sent: no free TX slot */
 
 	/* Workload. */

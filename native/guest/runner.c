@@ -60,6 +60,17 @@ static __attribute__((noreturn)) void transport_lost(struct vfmed_runner *r, con
 {
 	struct sigsafe_buf b = { .len = 0 };
 
+	if (rc == -EDEADLK) {
+		/* A BAR access from code that runs while a vfio-user exchange is in flight:
+		 * a runner bug, the stream would be corrupted if we went on. */
+		sigsafe_str(&b, "vfmed-guest: re-entrant MMIO exit (");
+		sigsafe_str(&b, op);
+		sigsafe_str(&b, " of BAR0+");
+		sigsafe_hex(&b, off);
+		sigsafe_str(&b, ") while a vfio-user exchange was in progress\n");
+		sigsafe_flush(&b, 2);
+		_exit(4);
+	}
 	sigsafe_str(&b, "vfmed-guest: lost the vfio-user connection during ");
 	sigsafe_str(&b, op);
 	sigsafe_str(&b, " of BAR0+");
