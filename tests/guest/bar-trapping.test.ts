@@ -25,6 +25,16 @@ describe('BAR0 trapping', () => {
     expect(lineOf(lines, 'summary')).toMatchObject({ tx_packets: n, tx_undrained: 0, mmio_errors: 0 });
   });
 
+  it('--trap-all keeps RX running: RDT updates arrive as REGION_WRITE and the ring wraps', async () => {
+    // 600 frames through 64-entry rings: RX only keeps going if every RDT write arrives.
+    const { guest, lines, report } = await session('loopback', ['--count', '600', '--ring', '64', '--trap-all', '--strict'], ['--scenario', 'loopback']);
+    expect(report.violations).toEqual([]);
+    expect(guest.code).toBe(0);
+    expect(report.rx_delivered).toBe(600);
+    expect(report.queue_regs['rdt']).toBe((600 - 1) % 64);
+    expect(lineOf(lines, 'summary')).toMatchObject({ rx_tagged: 600, rx_lost: 0, reason: 'count' });
+  });
+
   it('follows BAR layout changes: tail writes trap while the queue pages are withdrawn', async () => {
     const n = 300;
     const { guest, lines, report } = await session(
