@@ -30,6 +30,14 @@
         "<!@(find pf-driver/core pf-driver/user -maxdepth 1 -name '*.c' | sort)"
       ],
       "include_dirs": ["pf-driver/core", "pf-driver/user"]
+    },
+    {
+      "target_name": "vfmed-guest",
+      "type": "executable",
+      "sources": [
+        "<!@(find native/guest -maxdepth 1 -name '*.c' | sort)"
+      ],
+      "include_dirs": ["native/include"]
     }
   ]
 }

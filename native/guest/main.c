@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c - command line of vfmed-guest, the guest runner: parses the workload and its
+ * options, brings up the device through runner.c and runs workloads.c.
+ *
+ * Exit status: 0 done, 1 runtime error, 2 usage error, 3 --strict verification failed,
+ * 4 device connection lost during an MMIO access.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame-tag.h"
+#include "runner.h"
+#include "selftest.h"
+#include "workloads.h"
+
+static const char usage_text[] =
+"usage: vfmed-guest <workload> (--socket PATH | --uio PATH) [options]\n"
+"       vfmed-guest selftest-decoder [--undecodable | --wild]\n"
+"       vfmed-guest selftest-units\n"
+"\n"
+"Plays a VMM and its guest: connects to a vfmed VF as a vfio-user client, shares guest\n"
+"RAM with DMA_MAP, maps the mmap-able part of BAR0 and traps the rest, and runs an\n"
+"igbvf-style poll-mode driver. JSON lines on stdout (init, bar_layout, stats, summary).\n"
+"\n"
+"workloads: txgen | rxsink | fwd | echo | loopback\n"
+"\n"
+"device:\n"
+"  -s, --socket PATH        vfio-user server socket of the VF\n"
+"      --uio PATH           map all of BAR0 from PATH (sysfs resource0, BAR file): no\n"
+"                           trapping, no mailbox; needs --mac, --ram-file, --ram-base\n"
+"      --trap-all           ignore the sparse-mmap areas: trap every BAR0 access\n"
+"      --layout-irq N       IRQ index of the BAR layout notification (default 5, -1 off)\n"
+"      --no-device-reset    do not send DEVICE_RESET before bring-up\n"
+"guest:\n"
+"      --ram SIZE           guest RAM size, k/M/G suffixes (default 16M)\n"
+"      --ram-file PATH      back guest RAM with PATH instead of a memfd\n"
+"      --ram-offset N       offset of guest RAM inside --ram-file (default 0)\n"
+"      --ram-base GPA       guest-physical (= DMA) address of guest RAM (default 0)\n"
+"      --ring N             TX and RX ring entries, multiple of 8 in 8..4096 (default 256)\n"
+"      --mac MAC            MAC to set with SET_MAC_ADDR (required with --uio)\n"
+"      --dst MAC            destination of generated frames (default broadcast;\n"
+"                           loopback: own MAC)\n"
+"      --ip A.B.C.D         echo: the IPv4 address to answer ARP and ping for\n"
+"traffic:\n"
+"  -n, --count N            frames to send/receive/forward/answer (0 = no limit)\n"
+"  -d, --duration SEC       stop after SEC seconds (decimals allowed)\n"
+"  -r, --rate PPS           txgen/loopback pacing in frames per second (0 = unpaced)\n"
+"      --size BYTES         generated frame length without FCS, 60..1514 (default 60)\n"
+"      --streams N          stream ids 0..N-1 used round-robin, 1..16 (default 1)\n"
+"      --pcap FILE          txgen/loopback: replay the frames of a pcap file\n"
+"      --no-stamp           send pcap frames unmodified (no sequence trailer)\n"
+"      --seq-from-zero      rxsink: streams start at sequence 0 (count initial loss)\n"
+"      --fwd-l2             fwd: send to --dst instead of back to the sender\n"
+"      --burst N            frames per TX burst and RX poll, 1..1024 (default 32)\n"
+"output and timing:\n"
+"      --stats-interval MS  period of stats lines (default 1000; 0 = summary only)\n"
+"      --busy-poll          never sleep when idle\n"
+"      --strict             exit 3 on loss, duplicates, reordering, corruption or\n"
+"                           frames still in flight at the end\n"
+"      --connect-timeout MS (default 5000)   --reply-timeout MS (default 10000)\n"
+"      --mbx-timeout MS     (default 1000)   --link-wait MS     (default 3000)\n"
+"      --drain-timeout MS   (default 2000)\n"
+"\n"
+"exit status: 0 done, 1 error, 2 usage, 3 --strict check failed, 4 device lost\n";
+
+enum {
+	OPT_UIO = 256, OPT_TRAP_ALL, OPT_LAYOUT_IRQ, OPT_NO_RESET, OPT_RAM, OPT_RAM_FILE,
+	OPT_RAM_OFFSET, OPT_RAM_BASE, OPT_RING, OPT_MAC, OPT_DST, OPT_IP, OPT_SIZE, OPT_STREAMS,
+	OPT_PCAP, OPT_NO_STAMP, OPT_SEQ0, OPT_FWD_L2, OPT_BURST, OPT_STATS, OPT_BUSY, OPT_STRICT,
+	OPT_CONNECT_TO, OPT_REPLY_TO, OPT_MBX_TO, OPT_LINK_WAIT, OPT_DRAIN_TO, OPT_HELP,
+};
+
+static const struct option long_opts[] = {
+	{ "socket", required_argument, NULL, 's' },
+	{ "uio", required_argument, NULL, OPT_UIO },
+	{ "trap-all", no_argument, NULL, OPT_TRAP_ALL },
+	{ "layout-irq", required_argument, NULL, OPT_LAYOUT_IRQ },
+	{ "no-device-reset", no_argument, NULL, OPT_NO_RESET },
+	{ "ram", required_argument, NULL, OPT_RAM },
+	{ "ram-file", required_argument, NULL, OPT_RAM_FILE },
+	{ "ram-offset", required_argument, NULL, OPT_RAM_OFFSET },
+	{ "ram-base", required_argument, NULL, OPT_RAM_BASE },
+	{ "ring", required_argument, NULL, OPT_RING },
+	{ "mac", required_argument, NULL, OPT_MAC },
+	{ "dst", required_argument, NULL, OPT_DST },
+	{ "ip", required_argument, NULL, OPT_IP },
+	{ "count", required_argument, NULL, 'n' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "rate", required_argument, NULL, 'r' },
+	{ "size", required_argument, NULL, OPT_SIZE },
+	{ "streams", required_argument, NULL, OPT_STREAMS },
+	{ "pcap", required_argument, NULL, OPT_PCAP },
+	{ "no-stamp", no_argument, NULL, OPT_NO_STAMP },
+	{ "seq-from-zero", no_argument, NULL, OPT_SEQ0 },
+	{ "fwd-l2", no_argument, NULL, OPT_FWD_L2 },
+	{ "burst", required_argument, NULL, OPT_BURST },
+	{ "stats-interval", required_argument, NULL, OPT_STATS },
+	{ "busy-poll", no_argument, NULL, OPT_BUSY },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TO },
+	{ "reply-timeout", required_argument, NULL, OPT_REPLY_TO },
+	{ "mbx-timeout", required_argument, NULL, OPT_MBX_TO },
+	{ "link-wait", required_argument, NULL, OPT_LINK_WAIT },
+	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TO },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fputs("vfmed-guest: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\n(run 'vfmed-guest --help' for the options)\n", stderr);
+	return 2;
+}
+
+/* Unsigned integer with optional k/M/G suffix (binary) when sized. */
+static int parse_u64(const char *s, uint64_t max, int sized, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mul = 1;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -1;
+	if (sized && *end) {
+		switch (*end) {
+		case 'k': case 'K': mul = 1ull << 10; break;
+		case 'm': case 'M': mul = 1ull << 20; break;
+		case 'g': case 'G': mul = 1ull << 30; break;
+		default: return -1;
+		}
+		end++;
+		if (*end == 'i' && end[1] == 'B')
+			end += 2;
+		else if (*end == 'B')
+			end++;
+	}
+	if (*end || v > max / mul)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char tail;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &tail) != 6 || strlen(s) != 17)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	return 0;
+}
+
+static int parse_workload(const char *s, enum vfmed_workload *w)
+{
+	static const struct { const char *name; enum vfmed_workload w; } names[] = {
+		{ "txgen", VFMED_WL_TXGEN }, { "rxsink", VFMED_WL_RXSINK }, { "fwd", VFMED_WL_FWD },
+		{ "echo", VFMED_WL_ECHO }, { "loopback", VFMED_WL_LOOPBACK },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(s, names[i].name)) {
+			*w = names[i].w;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	vfmed_stop_requested = 1;
+}
+
+#define NUM(field, max, sized, name)                                              \
+	do {                                                                      \
+		uint64_t v_;                                                      \
+		if (parse_u64(optarg, (max), (sized), &v_))                       \
+			return usage_error("invalid value '%s' for " name, optarg); \
+		field = v_;                                                       \
+	} while (0)
+
+static int parse_args(int argc, char **argv, struct vfmed_opts *o)
+{
+	uint64_t ms;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->ram_size = 16ull << 20;
+	o->tx_ring = o->rx_ring = VFMED_RING_DEFAULT;
+	o->layout_irq = VFMED_IRQ_INDEX_BAR_LAYOUT;
+	o->device_reset = 1;
+	o->size = VFMED_FRAME_MIN;
+	o->streams = 1;
+	o->pcap_stamp = 1;
+	o->burst = 32;
+	o->stats_ms = 1000;
+	o->connect_ms = 5000;
+	o->reply_ms = 10000;
+	o->mbx_ms = 1000;
+	o->link_wait_ms = 3000;
+	o->drain_ms = 2000;
+
+	if (argc < 2)
+		return usage_error("%s", "missing workload (txgen, rxsink, fwd, echo, loopback)");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		fputs(usage_text, stdout);
+		return -1;
+	}
+	if (parse_workload(argv[1], &o->workload))
+		return usage_error("unknown workload '%s' (txgen, rxsink, fwd, echo, loopback)", argv[1]);
+
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "s:n:d:r:", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 's': o->socket = optarg; break;
+		case OPT_UIO: o->uio = optarg; break;
+		case OPT_TRAP_ALL: o->trap_all = 1; break;
+		case OPT_LAYOUT_IRQ:
+			if (!strcmp(optarg, "-1"))
+				o->layout_irq = -1;
+			else
+				NUM(o->layout_irq, 1023, 0, "--layout-irq");
+			break;
+		case OPT_NO_RESET: o->device_reset = 0; break;
+		case OPT_RAM: NUM(o->ram_size, 1ull << 40, 1, "--ram"); break;
+		case OPT_RAM_FILE: o->ram_file = optarg; break;
+		case OPT_RAM_OFFSET: NUM(o->ram_offset, 1ull << 50, 1, "--ram-offset"); break;
+		case OPT_RAM_BASE: NUM(o->ram_base, 1ull << 52, 1, "--ram-base"); break;
+		case OPT_RING: NUM(o->tx_ring, VFMED_RING_MAX, 0, "--ring"); o->rx_ring = o->tx_ring; break;
+		case OPT_MAC:
+			if (parse_mac(optarg, o->mac) || (o->mac[0] & 1))
+				return usage_error("invalid unicast MAC '%s' for --mac", optarg);
+			o->mac_set = 1;
+			break;
+		case OPT_DST:
+			if (parse_mac(optarg, o->dst))
+				return usage_error("invalid MAC '%s' for --dst", optarg);
+			o->dst_set = 1;
+			break;
+		case OPT_IP:
+			if (inet_pton(AF_INET, optarg, &o->ip) != 1)
+				return usage_error("invalid IPv4 address '%s' for --ip", optarg);
+			o->ip_set = 1;
+			break;
+		case 'n': NUM(o->count, UINT64_MAX, 0, "--count"); break;
+		case 'd': {
+			char *end;
+			double d;
+			errno = 0;
+			d = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !(d > 0) || d > 1e7)
+				return usage_error("invalid duration '%s' (seconds > 0)", optarg);
+			o->duration_ms = (uint64_t)(d * 1000 + 0.5);
+			if (!o->duration_ms)
+				o->duration_ms = 1;
+			break;
+		}
+		case 'r': NUM(o->rate_pps, 1000000000ull, 0, "--rate"); break;
+		case OPT_SIZE: NUM(o->size, VFMED_FRAME_MAX, 0, "--size"); break;
+		case OPT_STREAMS: NUM(o->streams, VFMED_MAX_STREAMS, 0, "--streams"); break;
+		case OPT_PCAP: o->pcap = optarg; break;
+		case OPT_NO_STAMP: o->pcap_stamp = 0; break;
+		case OPT_SEQ0: o->seq_from_zero = 1; break;
+		case OPT_FWD_L2: o->fwd_l2 = 1; break;
+		case OPT_BURST: NUM(o->burst, 1024, 0, "--burst"); break;
+		case OPT_STATS: NUM(o->stats_ms, 3600000, 0, "--stats-interval"); break;
+		case OPT_BUSY: o->busy_poll = 1; break;
+		case OPT_STRICT: o->strict = 1; break;
+		case OPT_CONNECT_TO: NUM(ms, 3600000, 0, "--connect-timeout"); o->connect_ms = (int)ms; break;
+		case OPT_REPLY_TO: NUM(ms, 3600000, 0, "--reply-timeout"); o->reply_ms = (int)ms; break;
+		case OPT_MBX_TO: NUM(ms, 600000, 0, "--mbx-timeout"); o->mbx_ms = (int)ms; break;
+		case OPT_LINK_WAIT: NUM(ms, 600000, 0, "--link-wait"); o->link_wait_ms = (int)ms; break;
+		case OPT_DRAIN_TO: NUM(ms, 3600000, 0, "--drain-timeout"); o->drain_ms = (int)ms; break;
+		case OPT_HELP: fputs(usage_text, stdout); return -1;
+		default: return usage_error("%s", "invalid option");
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+
+	if (!o->socket == !o->uio)
+		return usage_error("%s", "exactly one of --socket PATH and --uio PATH is required");
+	if (o->uio && o->trap_all)
+		return usage_error("%s", "--trap-all needs --socket: a UIO mapping cannot trap");
+	if (o->ram_size & 4095)
+		return usage_error("%s", "--ram must be a multiple of 4 KiB");
+	if (o->ram_offset & 4095)
+		return usage_error("%s", "--ram-offset must be a multiple of 4 KiB");
+	if (o->ram_base & 4095)
+		return usage_error("%s", "--ram-base must be a multiple of 4 KiB");
+	if (o->ram_offset && !o->ram_file)
+		return usage_error("%s", "--ram-offset needs --ram-file");
+	if (o->tx_ring < VFMED_RING_MIN || o->tx_ring % 8)
+		return usage_error("%s", "--ring must be a multiple of 8 in 8..4096");
+	if (o->size < VFMED_FRAME_MIN)
+		return usage_error("%s", "--size must be in 60..1514 (bytes without FCS)");
+	if (!o->streams)
+		return usage_error("%s", "--streams must be in 1..16");
+	if (!o->burst)
+		return usage_error("%s", "--burst must be in 1..1024");
+	if (o->workload == VFMED_WL_ECHO && !o->ip_set)
+		return usage_error("%s", "echo needs --ip A.B.C.D");
+	if (o->pcap && o->workload != VFMED_WL_TXGEN && o->workload != VFMED_WL_LOOPBACK)
+		return usage_error("%s", "--pcap applies to txgen and loopback only");
+	if (o->workload == VFMED_WL_LOOPBACK && o->pcap && !o->pcap_stamp)
+		return usage_error("%s", "loopback verifies the sequence trailer: --no-stamp is not allowed");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct vfmed_opts o;
+	struct vfmed_runner r;
+	struct vfmed_pcap pcap = { 0 };
+	struct sigaction sa;
+	int rc;
+
+	if (argc >= 2 && !strcmp(argv[1], "selftest-decoder"))
+		return vfmed_selftest_decoder(argc - 1, argv + 1);
+	if (argc == 2 && !strcmp(argv[1], "selftest-units"))
+		return vfmed_selftest_units();
+
+	rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	/* Input files are checked before the device is touched. */
+	if (o.pcap) {
+		const char *why = NULL;
+		rc = vfmed_pcap_load(o.pcap, VFMED_BUF_SIZE, &pcap, &why);
+		if (rc) {
+			fprintf(stderr, "vfmed-guest: --pcap %s: %s\n", o.pcap, why);
+			return 1;
+		}
+		if (pcap.skipped)
+			fprintf(stderr, "vfmed-guest: warning: %zu pcap frames skipped (shorter than 14 "
+				"or longer than %u bytes)\n", pcap.skipped, VFMED_BUF_SIZE);
+		o.pcap_frames = &pcap;
+	}
+
+	if (vfmed_runner_setup(&r, &o)) {
+		vfmed_runner_teardown(&r);
+		vfmed_pcap_free(&pcap);
+		return 1;
+	}
+	rc = vfmed_workload_run(&r);
+	vfmed_runner_teardown(&r);
+	vfmed_pcap_free(&pcap);
+	return rc;
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runner.h - the "VMM" half of vfmed-guest: options, connection to the device (vfio-user
+ * or UIO-style file mapping), guest RAM, BAR0 view, MMIO trap backend, BAR layout change
+ * handling, periodic service and teardown. The "guest" half is the driver (igbvf-pmd.h)
+ * and the workloads (workloads.h).
+ */
+#ifndef VFMED_GUEST_RUNNER_H
+#define VFMED_GUEST_RUNNER_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "bar-map.h"
+#include "pcap-reader.h"
+#include "guest-ram.h"
+#include "igbvf-pmd.h"
+#include "vfio-user-client.h"
+
+enum vfmed_workload {
+	VFMED_WL_TXGEN = 1,
+	VFMED_WL_RXSINK = 2,
+	VFMED_WL_FWD = 3,
+	VFMED_WL_ECHO = 4,
+	VFMED_WL_LOOPBACK = 5,
+};
+
+struct vfmed_opts {
+	enum vfmed_workload workload;
+	const char *socket;          /* vfio-user server socket */
+	const char *uio;             /* UIO-style BAR0 file (resource0, /dev/shm BAR file) */
+	uint64_t ram_size;
+	const char *ram_file;        /* NULL: memfd */
+	uint64_t ram_offset;         /* offset of guest RAM in ram_file */
+	uint64_t ram_base;           /* GPA == IOVA of guest RAM */
+	uint32_t tx_ring, rx_ring;
+	int trap_all;                /* ignore the sparse-mmap areas: trap every BAR0 access */
+	int layout_irq;              /* IRQ index of the BAR layout notification, -1 = off */
+	int device_reset;            /* send DEVICE_RESET before bring-up if supported */
+	int mac_set, dst_set, ip_set;
+	uint8_t mac[6], dst[6];
+	uint32_t ip;                 /* network order */
+	int fwd_l2;                  /* fwd: rewrite to dst/own MAC instead of swapping */
+	uint64_t count;              /* frames (0 = unlimited) */
+	uint64_t duration_ms;        /* 0 = unlimited */
+	uint64_t rate_pps;           /* 0 = as fast as possible */
+	uint16_t size;               /* generated frame length without FCS */
+	uint32_t streams;
+	const char *pcap;
+	const struct vfmed_pcap *pcap_frames;  /* loaded before bring-up (main.c) */
+	int pcap_stamp;              /* stamp the tag trailer onto pcap frames */
+	int seq_from_zero;           /* rxsink: sequences start at 0 (count initial loss) */
+	uint32_t burst;
+	uint32_t stats_ms;           /* 0 = only the summary */
+	int busy_poll;
+	int strict;                  /* exit 3 if received traffic had errors */
+	int connect_ms, reply_ms, mbx_ms, link_wait_ms, drain_ms;
+};
+
+struct vfmed_runner {
+	const struct vfmed_opts *o;
+	struct vfmed_vfu vfu;
+	int connected;
+	struct vfu_device_info dev;
+	struct vfmed_bar bar;
+	int trap_window;
+	struct vfmed_guest_ram ram;
+	int dma_mapped;
+	struct vfmed_vf vf;
+	int layout_fd;               /* eventfd of the layout IRQ, -1 if none */
+	uint64_t layout_changes;
+	uint64_t last_layout_poll_ns;
+	uint64_t start_ns, last_stats_ns;
+	uint64_t pace_base;          /* tx_generated when pacing started (resumable) */
+	uint64_t last_tx_packets, last_rx_packets;
+	int link_up;
+	int mac_nacked;
+	uint16_t pci_vendor, pci_device;
+};
+
+extern volatile sig_atomic_t vfmed_stop_requested;
+
+/* Everything up to a running driver with enabled rings. Returns 0, or prints the reason
+ * on stderr and returns -errno. */
+int vfmed_runner_setup(struct vfmed_runner *r, const struct vfmed_opts *o);
+enum vfmed_stop {
+	VFMED_RUN_ON = 0,
+	VFMED_STOP_DURATION = 1,
+	VFMED_STOP_SIGNAL = 2,
+	VFMED_STOP_ERROR = 3,   /* e.g. the layout could not be re-queried */
+};
+
+/* Periodic work between driver iterations: layout notifications, stats lines, duration.
+ * Returns VFMED_RUN_ON or why the run must stop. */
+enum vfmed_stop vfmed_runner_service(struct vfmed_runner *r, uint64_t now_ns);
+/* Stops the queues and releases the device, RAM and mappings. */
+void vfmed_runner_teardown(struct vfmed_runner *r);
+
+uint64_t vfmed_now_ns(void);
+
+#endif /* VFMED_GUEST_RUNNER_H */

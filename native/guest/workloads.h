@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * workloads.h - what the guest does with its VF, run as a poll loop on the driver:
+ *
+ *   txgen     generated (or pcap-replayed) tagged frames, paced by --rate, up to --count
+ *   rxsink    counts and verifies tagged frames: lost, duplicated, reordered, corrupted
+ *   fwd       sends every received frame back out (MAC swap, or rewrite with --fwd-l2)
+ *   echo      answers ARP and ICMP echo for --ip
+ *   loopback  txgen to its own MAC (default) plus rxsink on what comes back
+ */
+#ifndef VFMED_GUEST_WORKLOADS_H
+#define VFMED_GUEST_WORKLOADS_H
+
+struct vfmed_runner;
+
+/* Runs the configured workload until it completes, --duration passes or a signal stops
+ * it; prints the summary line. Returns the process exit status. */
+int vfmed_workload_run(struct vfmed_runner *r);
+
+#endif /* VFMED_GUEST_WORKLOADS_H */
