@@ -57,10 +57,29 @@ static int vfpf_dev_identify(struct vfpf_dev *dev)
 	return 0;
 }
 
+/*
+ * PFRSTD is level-polled by the device: a 1 -> 0 -> 1 sequence faster than its poll loop
+ * would go unnoticed and the VFs would not see "PF reset" on a driver reload. Waits until
+ * two full device passes (HEARTBEAT) happened since @hb0 was read.
+ */
+static void vfpf_wait_passes(struct vfpf_dev *dev, uint32_t hb0)
+{
+	uint64_t deadline = vfpf_time_us() + VFPF_AQ_ENABLE_US;
+	uint32_t iter = 0;
+
+	while (vfpf_rd32(dev->bar, VFPF_HEARTBEAT) - hb0 < 2) {
+		if (vfpf_time_us() > deadline) {
+			vfpf_warn(dev, "device heartbeat stalled\n");
+			return;
+		}
+		vfpf_poll_pause(&iter);
+	}
+}
+
 int vfpf_dev_init(struct vfpf_dev *dev)
 {
 	struct vfpf_dev_info info;
-	uint32_t vf;
+	uint32_t vf, hb;
 	int rc;
 
 	vfpf_lock(&dev->cfg_lock);
@@ -71,6 +90,7 @@ int vfpf_dev_init(struct vfpf_dev *dev)
 		goto out;
 
 	vfpf_wr32(dev->bar, VFPF_CTRL_EXT, 0);
+	hb = vfpf_rd32(dev->bar, VFPF_HEARTBEAT);
 	rc = vfpf_aq_setup(dev);
 	if (rc)
 		goto out;
@@ -97,7 +117,10 @@ int vfpf_dev_init(struct vfpf_dev *dev)
 	dev->event_seq = vfpf_rd32(dev->bar, VFPF_EVENT_SEQ);
 	dev->link_up = !!(vfpf_rd32(dev->bar, VFPF_STATUS) & VFPF_STATUS_LU);
 
+	vfpf_wait_passes(dev, hb);
 	vfpf_wr32(dev->bar, VFPF_CTRL_EXT, VFPF_CTRL_EXT_PFRSTD);
+	/* Return only once the VFs can see "PF reset done". */
+	vfpf_wait_passes(dev, vfpf_rd32(dev->bar, VFPF_HEARTBEAT));
 	dev->ready = true;
 	vfpf_info(dev, "vfmed PF up: ABI %u.%u, %u/%u VFs, %u queues per VF\n",
 		  info.abi_major, info.abi_minor, info.num_vfs, dev->max_vfs,

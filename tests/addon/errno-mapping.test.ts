@@ -40,10 +40,15 @@ function closedFd(): number {
 const cases: [string, () => unknown, string, string[]][] = [
   ['Nic with 0 VFs', () => new os.Nic({ maxVfs: 0 }), 'vfmed_nic_create', ['EINVAL']],
   ['Nic with 9 VFs', () => new os.Nic({ maxVfs: 9 }), 'vfmed_nic_create', ['EINVAL']],
+  ['register read of a VF not enabled', () => nic.vfRead32(0, 0x8), 'vfmed_vf_reg_read', ['ENODEV']],
   ['register read, misaligned', () => nic.vfRead32(0, 2), 'vfmed_vf_reg_read', ['EINVAL']],
   ['register read, outside BAR0', () => nic.vfRead32(0, 0x4000), 'vfmed_vf_reg_read', ['EINVAL']],
   ['register write, outside BAR0', () => nic.vfWrite32(0, 0x10000, 1), 'vfmed_vf_reg_write', ['EINVAL']],
   ['64-bit register read, misaligned', () => nic.vfRegRead(0, 4, 8), 'vfmed_vf_reg_read', ['EINVAL']],
+  ['truth read at an unaligned IOVA', () => nic.truthRead(0, 0x10001n, 4096n, false), 'vfmed_vf_truth_read', ['EINVAL']],
+  ['truth read of length 0', () => nic.truthRead(0, 0x10000n, 0n, false), 'vfmed_vf_truth_read', ['EINVAL']],
+  ['Nic with a "/" in shmPrefix', () => new os.Nic({ maxVfs: 1, shmDir: '/tmp', shmPrefix: 'a/b' }), 'vfmed_nic_create', ['EINVAL']],
+  ['Nic in a missing shmDir', () => new os.Nic({ maxVfs: 1, shmDir: '/nonexistent/vfmed', shmPrefix: 'x' }), 'vfmed_nic_create', ['ENOENT']],
   ['unmap of a range never mapped', () => nic.vfDmaUnmap(0, 0x40000n, 4096n), 'vfmed_vf_dma_unmap', ['ENOENT']],
   ['map overlapping a mapped range', () => nic.vfDmaMap(0, 0x10000n, 4096n, memfd8k, 0n, 3), 'vfmed_vf_dma_map', ['EEXIST']],
   ['map of a closed fd', () => nic.vfDmaMap(1, 0x10000n, 4096n, closedFd(), 0n, 3), 'vfmed_vf_dma_map', ['EBADF', 'EINVAL']],
@@ -79,10 +84,11 @@ describe('-errno becomes VfmedSystemError', () => {
   });
 
   it('a failed call leaves the device usable', () => {
-    expect(() => nic.vfRead32(0, 2)).toThrow(VfmedSystemError);
-    expect(typeof nic.vfRead32(0, 0x8)).toBe('number');
+    expect(() => nic.vfDmaMap(0, 0x10000n, 4096n, memfd8k, 0n, 3)).toThrow(VfmedSystemError);
     nic.vfDmaUnmap(0, 0x10000n, 4096n);
     nic.vfDmaMap(0, 0x10000n, 4096n, memfd8k, 0n, 3); // the range is free again
+    expect(() => nic.vfDmaUnmap(0, 0x10000n, 8192n)).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+    nic.vfDmaUnmap(0, 0x10000n, 4096n);
   });
 
   it('exports the platform errno table', () => {
