@@ -54,7 +54,7 @@ function listing(tables: readonly ScenarioTable[]): string {
     out.push(`${s.name} (${status})`, `  ${s.title}`);
     for (const t of s.trials) {
       const full = sizeOf(t, false), q = sizeOf(t, true);
-      const st = t.pending ? ` [pending: needs ${joinTitles(missingComponents(t.pending.needs))}]` : '';
+      const st = t.pending && !s.pending ? ` [pending: needs ${joinTitles(missingComponents(t.pending.needs))}]` : '';
       out.push(`  - ${t.name} (${t.path}, entry ${t.entry}) ${JSON.stringify(t.params)}`
         + ` warm-up ${full.warmup}, ${full.samples} samples x ${full.repetitions} processes; quick ${q.samples} x ${q.repetitions}${st}`);
     }
@@ -118,7 +118,7 @@ export function addBenchCommand(program: Command, deps: BenchCommandDeps = {}): 
           scenarios: names, quick: !!flags.quick, outDir: flags.out ?? null, argv,
           progress: chooseProgress(flags.progress, stderr), tables, signal: abort.signal,
         });
-        stdout(renderTerminal(run.result, { color: process.stdout.isTTY === true }));
+        stdout(renderTerminal(run.result, { color: process.stdout.isTTY === true, width: process.stdout.columns ?? 120 }));
         stdout(`\nresult: ${run.files.json}\nreport: ${run.files.html}\nsummary: ${run.files.markdown}\n`);
         if (run.failed) {
           const bad = run.result.scenarios.flatMap((s) => s.trials.filter((t) => t.status === 'failed').map((t) => `${s.name}/${t.name}`));

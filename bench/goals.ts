@@ -105,7 +105,7 @@ function figure(result: BenchResult, m: Measure): Figure {
   for (const n of names) {
     const t = trialOf(s, n);
     if (!t) return { value: null, basis, why: `trial ${m.scenario}/${n} is not in this run` };
-    if (t.status !== 'ok') return { value: null, basis, why: `trial ${m.scenario}/${n} is ${t.status}: ${t.reason ?? ''}`.trim() };
+    if (t.status !== 'ok') return { value: null, basis, why: t.reason ?? `trial ${m.scenario}/${n} is ${t.status}` };
     const st = t.stats[m.metric];
     if (!st) return { value: null, basis, why: `trial ${m.scenario}/${n} has no ${m.metric}` };
     values.push(st[m.stat]);
@@ -151,7 +151,8 @@ export function evaluateGoal(g: GoalSpec, result: BenchResult): GoalResult {
       return { ...base, status, measured: b.value, basis: `${b.basis} (${g.bound.kind} bound: ${g.bound.what})`,
         distance: decides
           ? `missed already by a ${g.bound.kind} bound: ${distance(g, b.value)}`
-          : `open: the figure is ${rel} ${formatValue(b.value, g.unit)} (${g.bound.what}); ${main.why ?? 'full figure not measured'}` };
+          : `open: ${formatValue(b.value, g.unit)} measured for the ${g.bound.what}, so the figure is ${rel} that; `
+            + `${main.why ?? 'the full figure was not measured'}` };
     }
   }
   return { ...base, status: 'not-measured', measured: null, basis: main.basis,

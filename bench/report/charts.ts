@@ -12,6 +12,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import type { BenchResult, ScenarioResult, TrialResult } from '../result-types.js';
 import type { ChartSpec, ScenarioTable } from '../scenario-types.js';
 import { logHistogram } from '../harness/stats.js';
+import { formatValue } from './format.js';
 
 export interface RenderedChart {
   id: string;
@@ -72,29 +73,44 @@ function unitOf(t: TrialResult, metric: string): string {
   return t.metrics.find((m) => m.name === metric)?.unit ?? '';
 }
 
+/** Nearest-rank quantile of a sorted array. */
+function quantile(sorted: Float64Array, q: number): number {
+  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
+}
+
 function histogramSpec(c: Extract<ChartSpec, { kind: 'histogram' }>, ts: TrialResult[]): TopLevelSpec {
-  const all = ts.flatMap((t) => t.repetitions.flatMap((r) => r.samples[c.metric] ?? []));
-  const pos = all.filter((v) => v > 0);
-  const lo = Math.min(...pos), hi = Math.max(...pos);
+  const series = ts.map((t) => ({ t, xs: Float64Array.from(t.repetitions.flatMap((r) => r.samples[c.metric] ?? [])).sort() }));
+  // The x range covers the bulk of every series (its min to its p99): a few preemption
+  // outliers (milliseconds) would otherwise squeeze every peak into one pixel. Samples
+  // beyond the range are counted in the subtitle, not hidden silently; p99 and max are in
+  // the tables.
+  const lo = Math.min(...series.map((s) => s.xs.find((v) => v > 0) ?? Infinity));
+  const hi = Math.max(...series.map((s) => quantile(s.xs, 0.99)));
   const ax = axisUnit(unitOf(ts[0]!, c.metric), hi);
   const rows: Record<string, unknown>[] = [];
   const medians: Record<string, unknown>[] = [];
-  for (const t of ts) {
-    const xs = t.repetitions.flatMap((r) => r.samples[c.metric] ?? []);
-    const h = logHistogram(xs, lo, hi, 20);
+  let beyond = 0, total = 0;
+  for (const { t, xs } of series) {
+    const inRange = Array.from(xs).filter((v) => v <= hi);
+    beyond += xs.length - inRange.length;
+    total += xs.length;
+    const h = logHistogram(inRange, lo, hi, 20);
     h.counts.forEach((n, i) => rows.push({ series: t.label, x: h.edges[i]! / ax.div, share: (100 * n) / xs.length }));
     rows.push({ series: t.label, x: h.edges[h.edges.length - 1]! / ax.div, share: 0 });
     medians.push({ series: t.label, median: t.stats[c.metric]!.median / ax.div });
   }
-  const color = { field: 'series', type: 'nominal' as const, title: null, sort: ts.map((t) => t.label) };
+  const color = { field: 'series', type: 'nominal' as const, title: null, sort: ts.map((t) => t.label),
+    legend: { labelLimit: 400, orient: 'right' as const } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: c.title, subtitle: `share of samples per bin (log bins); dashed: median; ${all.length} samples` },
+    title: { text: c.title, subtitle: `share of samples per log-spaced bin; dashed: median; ${total} samples, `
+      + `${beyond} above the highest p99 not drawn` },
     width: 620, height: 260, config: CONFIG,
     layer: [
       { data: { values: rows }, mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.6 },
         encoding: {
-          x: { field: 'x', type: 'quantitative', scale: { type: 'log' }, title: `${c.metric} (${ax.label}, log scale)` },
+          x: { field: 'x', type: 'quantitative', scale: { type: 'log', nice: false, domain: [lo / ax.div, hi / ax.div] },
+            title: `${c.metric} (${ax.label}, log scale)` },
           y: { field: 'share', type: 'quantitative', title: 'share of samples (%)' },
           color,
         } },
@@ -105,27 +121,34 @@ function histogramSpec(c: Extract<ChartSpec, { kind: 'histogram' }>, ts: TrialRe
 }
 
 function barsSpec(c: Extract<ChartSpec, { kind: 'bars' }>, ts: TrialResult[]): TopLevelSpec {
+  // A dot plot (median dot, min..p99 rule) rather than bars: on the log scale the figures
+  // need (ns stores next to µs traps) a bar has no baseline.
   const maxV = Math.max(...ts.map((t) => t.stats[c.metric]!.p99));
-  const ax = axisUnit(unitOf(ts[0]!, c.metric), maxV);
+  const unit = unitOf(ts[0]!, c.metric);
+  const ax = axisUnit(unit, maxV);
   const values = ts.map((t) => {
     const s = t.stats[c.metric]!;
     return { trial: t.label, path: t.path, median: s.median / ax.div, min: s.min / ax.div, p99: s.p99 / ax.div,
-      text: `${(s.median / ax.div).toPrecision(3)}` };
+      text: formatValue(s.median, unit) };
   });
-  const x = { field: 'trial', type: 'nominal' as const, sort: ts.map((t) => t.label), title: null,
-    axis: { labelAngle: -25, labelLimit: 220 } };
-  const logY = { type: 'log' as const };
+  const y = { field: 'trial', type: 'nominal' as const, sort: ts.map((t) => t.label), title: null,
+    axis: { labelLimit: 300 } };
+  const logX = { type: 'log' as const };
+  const paths = [...new Set(ts.map((t) => t.path))];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: c.title, subtitle: 'log scale; label = median' },
-    width: 620, height: 280, config: CONFIG, data: { values },
+    title: { text: c.title, subtitle: `dot: median; line: min to p99; log scale` },
+    width: 520, height: 32 * ts.length, config: CONFIG, data: { values },
     layer: [
-      { mark: { type: 'bar', width: { band: 0.6 } },
-        encoding: { x, y: { field: 'median', type: 'quantitative', scale: logY, title: `${c.metric} (${ax.label})` },
-          color: { field: 'path', type: 'nominal', title: null,
-            scale: { domain: Object.keys(PATH_COLORS), range: Object.values(PATH_COLORS) } } } },
-      { mark: { type: 'rule', color: '#333' }, encoding: { x, y: { field: 'min', type: 'quantitative', scale: logY }, y2: { field: 'p99' } } },
-      { mark: { type: 'text', dy: -8, fontSize: 10 }, encoding: { x, y: { field: 'p99', type: 'quantitative', scale: logY }, text: { field: 'text' } } },
+      { mark: { type: 'rule', strokeWidth: 2 },
+        encoding: { y, x: { field: 'min', type: 'quantitative', scale: logX, title: `${c.metric} (${ax.label}, log scale)` },
+          x2: { field: 'p99' }, color: { field: 'path', type: 'nominal', title: null,
+            scale: { domain: paths, range: paths.map((p) => PATH_COLORS[p] ?? '#555') } } } },
+      { mark: { type: 'point', filled: true, size: 90 },
+        encoding: { y, x: { field: 'median', type: 'quantitative', scale: logX },
+          color: { field: 'path', type: 'nominal', title: null } } },
+      { mark: { type: 'text', dy: -11, fontSize: 10 },
+        encoding: { y, x: { field: 'median', type: 'quantitative', scale: logX }, text: { field: 'text' } } },
     ],
   } as TopLevelSpec;
 }

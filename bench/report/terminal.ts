@@ -10,6 +10,8 @@ import { formatValue, sig3 } from './format.js';
 
 export interface TerminalOptions {
   color: boolean;
+  /** Terminal width for wrapping long cells (default 120). */
+  width?: number;
 }
 
 const ANSI = { red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', dim: '\x1b[2m', bold: '\x1b[1m', reset: '\x1b[0m' };
@@ -18,8 +20,9 @@ function paint(on: boolean, code: keyof typeof ANSI, s: string): string {
   return on ? `${ANSI[code]}${s}${ANSI.reset}` : s;
 }
 
-function table(head: string[], color: boolean): Table.Table {
-  return new Table({ head: head.map((h) => paint(color, 'bold', h)), style: { head: [], border: [] }, wordWrap: true });
+function table(head: string[], color: boolean, colWidths?: number[]): Table.Table {
+  return new Table({ head: head.map((h) => paint(color, 'bold', h)), style: { head: [], border: [] }, wordWrap: true,
+    ...(colWidths ? { colWidths } : {}) });
 }
 
 function scenarioBlock(s: ScenarioResult, o: TerminalOptions): string {
@@ -29,10 +32,11 @@ function scenarioBlock(s: ScenarioResult, o: TerminalOptions): string {
     return lines.join('\n');
   }
   const t = table(['trial', 'path', 'metric', 'samples', 'min', 'median', 'p99', 'max'], o.color);
+  const notRun: string[] = [];
   for (const tr of s.trials) {
     if (tr.status !== 'ok') {
       const why = tr.status === 'pending' ? `pending: ${tr.reason}` : `FAILED: ${tr.reason}`;
-      t.push([tr.name, tr.path, { colSpan: 6, content: paint(o.color, tr.status === 'failed' ? 'red' : 'dim', why) }]);
+      notRun.push(`  ${tr.name}: ${paint(o.color, tr.status === 'failed' ? 'red' : 'dim', why)}`);
       continue;
     }
     tr.metrics.forEach((m, i) => {
@@ -42,7 +46,8 @@ function scenarioBlock(s: ScenarioResult, o: TerminalOptions): string {
         formatValue(st.min, m.unit), formatValue(st.median, m.unit), formatValue(st.p99, m.unit), formatValue(st.max, m.unit)]);
     });
   }
-  lines.push(t.toString());
+  if (t.length) lines.push(t.toString());
+  lines.push(...notRun);
   for (const r of s.ratios) {
     if (r.value === null) {
       lines.push(`  ${r.name}: not measured (${r.reason ?? ''})`);
@@ -59,7 +64,8 @@ const STATUS_WORD: Record<GoalResult['status'], [string, keyof typeof ANSI]> = {
 };
 
 export function goalsTable(goals: readonly GoalResult[], o: TerminalOptions): string {
-  const t = table(['goal', 'status', 'how far'], o.color);
+  const w = Math.max(100, o.width ?? 120);
+  const t = table(['goal', 'status', 'how far'], o.color, [34, 14, w - 34 - 14 - 4]);
   for (const g of goals) {
     const [w, c] = STATUS_WORD[g.status];
     t.push([g.text, paint(o.color, c, w), g.distance]);

@@ -118,7 +118,7 @@ export const accessScenario: ScenarioTable = {
   charts: [
     { id: 'access-latency-histogram', title: 'Trap latency histogram (one access per sample)', kind: 'histogram',
       metric: 'latency', trials: ['pt-doorbell', 'trap-doorbell', 'trap-write', 'trap-read'] },
-    { id: 'access-latency-bars', title: 'Median cost of one access (bar), min to p99 (rule)', kind: 'bars',
+    { id: 'access-latency-bars', title: 'Cost of one access: trapped vs passthrough', kind: 'bars',
       metric: 'latency', stat: 'median', trials: ['pt-store', 'trap-write', 'pt-load', 'trap-read', 'pt-doorbell', 'trap-doorbell'] },
   ],
 };
