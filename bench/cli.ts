@@ -77,6 +77,9 @@ export function addBenchCommand(program: Command, deps: BenchCommandDeps = {}): 
     .option('--list', 'list the scenarios, their trials and which are pending')
     .option('--print-schema', 'print the JSON schema of result.json')
     .option('--no-progress', 'no progress output on stderr')
+    // Every error is one line: no "(Did you mean ...?)" second line, even when the program
+    // that mounts this command asks for suggestions.
+    .showSuggestionAfterError(false)
     .action(async function action(this: Command, names: string[], flags: BenchFlags) {
       const usage = (msg: string): never => this.error(`error: ${msg}`, { exitCode: EXIT_USAGE, code: 'vfmed.bench.usage' });
       const modes = [flags.compare !== undefined, !!flags.list, !!flags.printSchema].filter(Boolean).length;

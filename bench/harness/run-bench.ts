@@ -122,10 +122,12 @@ export async function runBench(opts: BenchRunOptions): Promise<BenchRunOutput> {
   const tables = opts.tables ?? SCENARIOS;
   const selected = selectScenarios(opts.scenarios, tables);
   await validateTables(selected);
+  // A given --out is checked before anything is measured; the default one needs the run id.
+  const given = opts.outDir === null ? null : prepareOutDir(opts.outDir);
   const started = new Date();
   const machine = collectMachine();
   const runId = `${stamp(started)}-${machine.gitRevision?.slice(0, 7) ?? 'norev'}${opts.quick ? '-quick' : ''}`;
-  const dir = prepareOutDir(opts.outDir ?? join(repoRoot(), 'bench', 'results', runId));
+  const dir = given ?? prepareOutDir(join(repoRoot(), 'bench', 'results', runId));
 
   const scenarios: ScenarioResult[] = [];
   for (const s of selected) {
