@@ -70,7 +70,7 @@ function scenarioHtml(s: ScenarioResult, charts: RenderedChart[]): string {
 }
 
 export function renderHtml(r: BenchResult, charts: RenderedChart[]): string {
-  const goals = r.goals.map((g) => `<tr>${td(g.text, 'l')}<td class="l ${g.status}">${x(g.status)}</td>${td(g.distance, 'l')}</tr>`);
+  const goals = r.goals.map((g) => `<tr>${td(g.text, 'l')}<td class="l ${g.status}">${x(g.status.replace('-', ' '))}</td>${td(g.distance, 'l')}</tr>`);
   return [
     '<!DOCTYPE html>',
     '<html xmlns="http://www.w3.org/1999/xhtml" lang="en">',

@@ -68,7 +68,7 @@ function scenarioMd(s: ScenarioResult, charts: RenderedChart[], chartDir: string
 export function renderMarkdown(r: BenchResult, charts: RenderedChart[], chartDir = 'charts'): string {
   const out = [`# vfmed bench ${r.runId}${r.quick ? ' (quick)' : ''}`, '', ...machineLines(r), ''];
   out.push('## Goals', '', row(['goal', 'status', 'how far']), row(['---', '---', '---']));
-  for (const g of r.goals) out.push(row([g.text, g.status, g.distance]));
+  for (const g of r.goals) out.push(row([g.text, g.status === 'missed' ? '**missed**' : g.status.replace('-', ' '), g.distance]));
   out.push('');
   for (const s of r.scenarios) out.push(...scenarioMd(s, charts, chartDir));
   if (r.warnings.length) out.push('## Warnings', '', ...r.warnings.map((w) => `- ${w}`), '');
