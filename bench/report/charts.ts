@@ -157,6 +157,15 @@ function seriesValue(t: TrialResult, key: string): string {
   return key === 'path' ? t.path : String(t.params[key]);
 }
 
+/** Series in a stable order (numeric when they are numbers), path colours for paths. */
+function seriesColor(ts: TrialResult[], key: string): Record<string, unknown> {
+  const values = [...new Set(ts.map((t) => seriesValue(t, key)))];
+  const numeric = values.every((v) => v !== '' && Number.isFinite(Number(v)));
+  const domain = numeric ? values.sort((a, b) => Number(a) - Number(b)) : values;
+  const scale = key === 'path' ? { domain, range: domain.map((p) => PATH_COLORS[p] ?? '#555') } : { domain };
+  return { field: 'series', type: 'nominal', title: key, scale, sort: domain };
+}
+
 function lineSpec(c: Extract<ChartSpec, { kind: 'line' }>, ts: TrialResult[]): TopLevelSpec {
   const maxV = Math.max(...ts.map((t) => t.stats[c.metric]![c.stat]));
   const ax = axisUnit(unitOf(ts[0]!, c.metric), maxV);
@@ -169,7 +178,7 @@ function lineSpec(c: Extract<ChartSpec, { kind: 'line' }>, ts: TrialResult[]): T
     encoding: {
       x: { field: 'x', type: 'quantitative', scale: c.logX ? { type: 'log', base: 2 } : {}, title: c.x },
       y: { field: 'y', type: 'quantitative', title: `${c.metric} (${ax.label})` },
-      color: { field: 'series', type: 'nominal', title: c.series },
+      color: seriesColor(ts, c.series),
     },
   } as TopLevelSpec;
 }
@@ -184,10 +193,10 @@ function groupedSpec(c: Extract<ChartSpec, { kind: 'grouped-bars' }>, ts: TrialR
     width: 620, height: 280, config: CONFIG, data: { values },
     mark: 'bar',
     encoding: {
-      x: { field: 'cat', type: 'nominal', title: c.category },
-      xOffset: { field: 'series', type: 'nominal' },
+      x: { field: 'cat', type: 'nominal', title: c.category, axis: { labelAngle: 0 } },
+      xOffset: { field: 'series', type: 'nominal', sort: (seriesColor(ts, c.series)['sort'] as string[]) },
       y: { field: 'y', type: 'quantitative', title: `${c.metric} (${ax.label})` },
-      color: { field: 'series', type: 'nominal', title: c.series },
+      color: seriesColor(ts, c.series),
     },
   } as TopLevelSpec;
 }
