@@ -12,6 +12,8 @@
  * is invalid); 2 usage error; 130 interrupted. Every error is one line on stderr; stdout
  * carries only tables (or the schema / listing).
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { CommandFailed, oneLine } from '../mediator/cli/failure.js';
 import { EXIT_FAILURE, EXIT_USAGE } from '../mediator/cli/options.js';
@@ -25,8 +27,6 @@ import { renderTerminal } from './report/terminal.js';
 import { readResultFile } from './report/validate.js';
 import type { ScenarioTable } from './scenario-types.js';
 import { SCENARIOS } from './scenarios/index.js';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 export const EXIT_INTERRUPTED = 130;
 
@@ -82,6 +82,7 @@ export function addBenchCommand(program: Command, deps: BenchCommandDeps = {}): 
     .showSuggestionAfterError(false)
     .action(async function action(this: Command, names: string[], flags: BenchFlags) {
       const usage = (msg: string): never => this.error(`error: ${msg}`, { exitCode: EXIT_USAGE, code: 'vfmed.bench.usage' });
+      if (flags.out !== undefined && flags.out.trim() === '') usage('--out needs a directory');
       const modes = [flags.compare !== undefined, !!flags.list, !!flags.printSchema].filter(Boolean).length;
       if (modes > 1) usage('--compare, --list and --print-schema are exclusive');
       if (flags.list || flags.printSchema) {

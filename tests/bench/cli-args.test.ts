@@ -20,6 +20,7 @@ const errors: [string, string[], number, RegExp][] = [
   ['unknown scenario', ['nosuch'], 2, /^vfmed: error: unknown scenario 'nosuch' \(known: passthrough, trapped, dirty, migration, access\)$/],
   ['unknown option', ['--fast'], 2, /^vfmed: error: unknown option '--fast'/],
   ['--out without a value', ['access', '--out'], 2, /^vfmed: error: option '--out <dir>' argument missing$/],
+  ['--out empty', ['access', '--out', ''], 2, /^vfmed: error: --out needs a directory$/],
   ['--compare with one file', ['--compare', 'a.json'], 2, /^vfmed: error: --compare needs exactly two result files \(got 1\)$/],
   ['--compare with three files', ['--compare', 'a', 'b', 'c'], 2, /^vfmed: error: --compare needs exactly two result files \(got 3\)$/],
   ['--compare with --quick', ['--compare', 'a', 'b', '--quick'], 2, /^vfmed: error: --compare takes no scenario and no --quick$/],
