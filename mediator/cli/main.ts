@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { repoRoot } from '../native/addon.js';
 import { addDemoCommand } from './demo-command.js';
+import { addBenchCommand } from '../../bench/cli.js';
 import { CommandFailed, oneLine } from './failure.js';
 import { EXIT_FAILURE, EXIT_USAGE } from './options.js';
 
@@ -41,6 +42,7 @@ function buildProgram(): Command {
     })
     .showSuggestionAfterError(true);
   addDemoCommand(program);
+  addBenchCommand(program);
   return program;
 }
 

@@ -202,7 +202,7 @@ describe('messages.ts encodes the C layouts byte for byte', () => {
   });
 });
 
-describe('pci-config.ts and igbvf-consts.ts against <linux/pci_regs.h> and vf_regs.h', () => {
+describe('pci-config.ts and hw/vf-regs.ts against <linux/pci_regs.h> and vf_regs.h', () => {
   it('PCI register offsets and bits', () => {
     const pairs: Array<[number, string]> = [
       [Pci.COMMAND, 'PCI_COMMAND'], [Pci.STATUS, 'PCI_STATUS'], [Pci.COMMAND_MEMORY, 'PCI_COMMAND_MEMORY'],

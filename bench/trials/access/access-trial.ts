@@ -16,7 +16,7 @@
  * trip) is refused: that row is pending until the guest runner exists.
  */
 import { TDH, TDT, TQERR, TXD_DCMD_DEXT, TXD_DCMD_EOP, TXD_DCMD_IFCS, TXD_DCMD_RS, TXD_DTYP_DATA,
-  TXD_OFF_CMD, TXD_OFF_OLINFO, TXD_PAYLEN_SHIFT, TXD_STA_DD } from '../../../mediator/demo/vf-regs.js';
+  TXD_OFF_CMD, TXD_OFF_OLINFO, TXD_PAYLEN_SHIFT, TXD_STA_DD } from '../../../mediator/hw/vf-regs.js';
 import type { JsonObject } from '../../scenario-types.js';
 import { calibrateTimer, now } from '../clock.js';
 import { intIn, oneOf, onlyKeys } from '../params.js';
