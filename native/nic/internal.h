@@ -205,7 +205,7 @@ struct vfmed_queue {
 	uint32_t count;           /* entries */
 	uint32_t srrctl;          /* RX: latched SRRCTL */
 	uint32_t head;            /* next descriptor the device will use */
-	uint32_t head_written;    /* last value the device itself stored into RDH/TDH */
+	uint32_t head_written;    /* RDH/TDH value the device last stored or adopted (CAS base) */
 	uint32_t last_tail;       /* last valid tail the device acted on */
 	uint32_t err;             /* enum vfmed_qerr, mirrored in RQERR/TQERR */
 	struct vfmed_tx_partial *tx;   /* TX only */

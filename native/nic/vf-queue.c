@@ -41,11 +41,34 @@ static uint32_t reg_base(const struct vfmed_queue *q)
 #define R_XDCTL 0x28
 #define R_QERR  0x34
 
+/*
+ * RDH/TDH has two writers in passthrough: the device (advancing it) and the driver (DPDK
+ * writes RDH = 0 right after enabling). The device never does a read-then-write of it:
+ * it stores only with a compare-and-swap against the value it stored last, so a driver
+ * write that lands in between survives and is adopted by the next sync_queue().
+ */
+static int store_head(struct vfmed_vf *vf, struct vfmed_queue *q, uint32_t expected, uint32_t head)
+{
+	uint32_t *reg = (uint32_t *)&vf->bar[(reg_base(q) + R_HEAD) / 4];
+
+	if (!__atomic_compare_exchange_n(reg, &expected, head, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		return 0;
+	q->head_written = head;
+	return 1;
+}
+
+/* The device advanced its head. */
 void vfmed_queue_set_head(struct vfmed_vf *vf, struct vfmed_queue *q, uint32_t head)
 {
 	q->head = head;
-	q->head_written = head;
-	bar_wr(vf->bar, reg_base(q) + R_HEAD, head);
+	store_head(vf, q, q->head_written, head);
+}
+
+/* The register already holds h (a driver write): take it without storing anything. */
+static void adopt_head(struct vfmed_queue *q, uint32_t h)
+{
+	q->head = h;
+	q->head_written = h;
 }
 
 void vfmed_queue_fault(struct vfmed_vf *vf, struct vfmed_queue *q, uint32_t code)
@@ -100,10 +123,14 @@ static void latch(struct vfmed_vf *vf, struct vfmed_queue *q, uint64_t base, uin
 		vfmed_queue_fault(vf, q, VFMED_QERR_RING_BASE);
 		return;
 	}
-	h = bar_rd(vf->bar, b + R_HEAD) & 0xFFFF;
-	if (h >= q->count)
-		h = 0;
-	vfmed_queue_set_head(vf, q, h);
+	h = bar_rd(vf->bar, b + R_HEAD);
+	if ((h & 0xFFFF) < q->count) {
+		adopt_head(q, h & 0xFFFF);
+	} else {
+		q->head = 0;   /* an invalid head register restarts the ring at 0 */
+		store_head(vf, q, h, 0);
+	}
+	h = q->head;
 	t = bar_rd(vf->bar, b + R_TAIL) & 0xFFFF;
 	q->last_tail = t < q->count ? t : h;
 	q->enabled = 1;
@@ -134,16 +161,16 @@ static int sync_queue(struct vfmed_vf *vf, struct vfmed_queue *q)
 		latch(vf, q, base, len, srr);
 		return 1;
 	}
-	h = bar_rd(vf->bar, b + R_HEAD) & 0xFFFF;
+	h = bar_rd(vf->bar, b + R_HEAD);
 	if (h != q->head_written) {
 		if (h < q->count) {
-			vfmed_queue_set_head(vf, q, h);
+			adopt_head(q, h);
 			if (q->tx) {   /* a moved TX head abandons the frame being gathered */
 				q->tx->len = 0;
 				q->tx->ndesc = 0;
 			}
 		} else {
-			vfmed_queue_set_head(vf, q, q->head);
+			store_head(vf, q, h, q->head);   /* out of range: restore the device's head */
 		}
 		return 1;
 	}
