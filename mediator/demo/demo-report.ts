@@ -36,7 +36,7 @@ export function renderDemo(r: DemoResult): string {
   };
   row('MAC (from the PF at VF_RESET)', (v) => v.mac);
   row('driver: frames sent', (v) => num(v.driver.txFrames));
-  row('driver: frames received', (v) => num(v.driver.rxFrames));
+  row('driver: frames / bytes received', (v) => `${num(v.driver.rxFrames)} / ${num(v.driver.rxBytes)}`);
   row('device: TX packets / bytes', (v) => `${num(v.device.txPackets)} / ${num(v.device.txBytes)}`);
   row('device: RX packets / bytes', (v) => `${num(v.device.rxPackets)} / ${num(v.device.rxBytes)}`);
   row('VF regs: VFGPTC / VFGPRC', (v) => `${num(v.regs.gptc)} / ${num(v.regs.gprc)}`);
