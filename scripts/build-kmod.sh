@@ -8,7 +8,6 @@
 #   Kbuild, vfpf_*.c/.h      <- pf-driver/linux
 #   core/                    <- pf-driver/core
 #   include/vfmed/           <- native/include/vfmed/{pf_regs.h,vf_regs.h}
-#   include/stdint.h         <- pf-driver/linux/shim/stdint.h (vf_regs.h needs <stdint.h>)
 # Prints the path of vfpf.ko on success. The full build log is kept next to it (build.log).
 #
 # Env: VFMED_KERNEL_CACHE (where fetch.sh keeps the unpacked kernel), VFMED_KMOD_OUT.
@@ -24,7 +23,6 @@ mkdir -p "$out/core" "$out/include/vfmed"
 cp "$top"/pf-driver/linux/Kbuild "$top"/pf-driver/linux/*.[ch] "$out/"
 cp "$top"/pf-driver/core/*.[ch] "$out/core/"
 cp "$top"/native/include/vfmed/pf_regs.h "$top"/native/include/vfmed/vf_regs.h "$out/include/vfmed/"
-cp "$top"/pf-driver/linux/shim/stdint.h "$out/include/"
 
 log="$out/build.log"
 set +e

@@ -7,12 +7,16 @@
  * (native/guest) and the tests. A handful of vfmed extensions (queue error state,
  * DMA error counter) live in offsets the 82576 leaves unused; each is marked VFMED_EXT.
  *
- * Usable from C and C++ in userspace; has no kernel dependency.
+ * Usable from C and C++ in userspace and from the PF kernel module.
  */
 #ifndef VFMED_VF_REGS_H
 #define VFMED_VF_REGS_H
 
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
 #include <stdint.h>
+#endif
 
 /* ---- PCI identity ------------------------------------------------------------------ */
 #define VFMED_PCI_VENDOR_INTEL      0x8086
