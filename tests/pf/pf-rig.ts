@@ -8,27 +8,21 @@ import { PfDriver } from '../../mediator/pf/pf-driver.js';
 
 export const addon: NativeAddon = loadAddon();
 
-// vf_regs.h
-export const CTRL = 0x0000;
-export const CTRL_RST = 0x04000000;
-export const V2PMAILBOX = 0x0c40;
-export const VMBMEM = (n: number): number => 0x0800 + 4 * n;
-export const MBX_REQ = 0x01;
-export const MBX_ACK = 0x02;
-export const MBX_VFU = 0x04;
-export const MBX_PFSTS = 0x10;
-export const MBX_PFACK = 0x20;
-export const MBX_RSTI = 0x40;
-export const MBX_RSTD = 0x80;
-export const MSG_ACK = 0x80000000;
-export const MSG_NACK = 0x40000000;
-export const MSG_CTS = 0x20000000;
-export const VF_RESET = 0x01;
-export const VF_SET_MAC_ADDR = 0x02;
-export const VF_SET_MULTICAST = 0x03;
-export const VF_SET_VLAN = 0x04;
-export const VF_SET_LPE = 0x05;
-export const VF_SET_PROMISC = 0x06;
+// vf_regs.h, through its one TS mirror (short mailbox-bit names for the tests below).
+export {
+  CTRL, CTRL_RST, V2PMAILBOX, VMBMEM, MSG_ACK, MSG_NACK, MSG_CTS,
+  VF_RESET, VF_SET_MAC_ADDR, VF_SET_MULTICAST, VF_SET_VLAN, VF_SET_LPE, VF_SET_PROMISC,
+} from '../../mediator/hw/vf-regs.js';
+export {
+  V2PMAILBOX_REQ as MBX_REQ, V2PMAILBOX_ACK as MBX_ACK, V2PMAILBOX_VFU as MBX_VFU, V2PMAILBOX_PFSTS as MBX_PFSTS,
+  V2PMAILBOX_PFACK as MBX_PFACK, V2PMAILBOX_RSTI as MBX_RSTI, V2PMAILBOX_RSTD as MBX_RSTD,
+} from '../../mediator/hw/vf-regs.js';
+import {
+  CTRL, CTRL_RST, V2PMAILBOX, VMBMEM, VF_RESET,
+  V2PMAILBOX_REQ as MBX_REQ, V2PMAILBOX_ACK as MBX_ACK, V2PMAILBOX_VFU as MBX_VFU, V2PMAILBOX_PFSTS as MBX_PFSTS,
+  V2PMAILBOX_PFACK as MBX_PFACK, V2PMAILBOX_RSTI as MBX_RSTI, V2PMAILBOX_RSTD as MBX_RSTD,
+  RDBAL, RDBAH, RDLEN, SRRCTL, RDH, RDT, RXDCTL, XDCTL_ENABLE,
+} from '../../mediator/hw/vf-regs.js';
 
 export const BASE_MAC = Uint8Array.of(0x02, 0x76, 0x66, 0x00, 0x00, 0x10);
 export const PF_DMA_IOVA = 0x8000_0000n;
@@ -170,9 +164,8 @@ export class VfMailbox {
 export const GUEST_IOVA = 0x1000_0000n;
 export const GUEST_LEN = 64 * 4096;
 export const RX_DESCS = 8;
-const E1000_RDBAL = 0x2800, E1000_RDBAH = 0x2804, E1000_RDLEN = 0x2808, E1000_SRRCTL = 0x280c;
-const E1000_RDH = 0x2810, E1000_RDT = 0x2818, E1000_RXDCTL = 0x2828;
-const XDCTL_ENABLE = 0x02000000;
+const E1000_RDBAL = RDBAL(0), E1000_RDBAH = RDBAH(0), E1000_RDLEN = RDLEN(0), E1000_SRRCTL = SRRCTL(0);
+const E1000_RDH = RDH(0), E1000_RDT = RDT(0), E1000_RXDCTL = RXDCTL(0);
 
 /**
  * Guest memory (memfd DMA-mapped into the VF at GUEST_IOVA) holding an RX ring at page 0 and
