@@ -43,17 +43,20 @@ stage=$(mktemp -d "${TMPDIR:-/tmp}/vfmed-initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,sbin,dev,proc,sys,tmp,run,mnt,etc,"lib/modules/$kver"}
 
-# busybox: a static binary; applet symlinks are made here so /init can use them at once.
-cp "$busybox" "$stage/bin/busybox"
-for a in $("$busybox" --list); do
-	[ "$a" = busybox ] || ln -sf busybox "$stage/bin/$a"
-done
+# busybox: a static binary. --install -s DIR links every applet in DIR to the running
+# binary's real path (/usr/bin/busybox on merged-/usr Debian), so the image gets the binary
+# at that same path.
+bbreal=$(readlink -f "$busybox")
+mkdir -p "$stage$(dirname "$bbreal")"
+cp "$bbreal" "$stage$bbreal"
+"$bbreal" --install -s "$stage/bin"
+[ -e "$stage/bin/busybox" ] || ln -s "$bbreal" "$stage/bin/busybox"
 
 # In-tree modules with their dependency closure. Name -> path index from modules.order
 # (every module the image builds is listed there, relative to $kmod).
 declare -A path_of=() wanted=()
 while read -r rel; do
-	n=$(basename "$rel" .ko); n=${n//-/_}
+	n=${rel##*/}; n=${n%.ko}; n=${n//-/_}
 	path_of[$n]=$rel
 done <"$kmod/modules.order"
 add_module() {
