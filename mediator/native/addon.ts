@@ -5,11 +5,22 @@
  *
  * The addon glue is thin: argument checks (TypeError/RangeError), -errno -> VfmedSystemError,
  * and calls into native/include/vfmed/nic.h. 64-bit addresses cross as bigint.
+ *
+ * Errors thrown by the addon:
+ *  - wrong argument type: TypeError, code 'ERR_INVALID_ARG_TYPE';
+ *  - a value the C parameter cannot hold (negative, fractional, >= 2^32, vf >= maxVfs, a
+ *    register size other than 1/2/4/8 ...): RangeError, code 'ERR_OUT_OF_RANGE';
+ *  - a C function or syscall returning -errno: VfmedSystemError (code = errno name,
+ *    errno > 0, syscall = the C function, e.g. 'vfmed_vf_dma_map' or 'mmap');
+ *  - any method of a destroyed Nic: VfmedError 'VFMED_ERR_DESTROYED'.
+ * loadAddon() registers the two error classes with the addon, so these are real instances
+ * of the classes in ../errors.ts.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { VfmedError, VfmedSystemError } from '../errors.js';
 
 /** Options of `new NicHandle(...)`; mirrors struct vfmed_nic_config. */
 export interface NicConfig {
@@ -41,6 +52,7 @@ export interface VfInfo {
 /** One emulated NIC (struct vfmed_nic). Methods throw VfmedSystemError on -errno. */
 export interface NativeNic {
   readonly maxVfs: number;
+  /** The BAR fds belong to the NIC (closed by destroy); dup or mmap them to keep them. */
   pfBarFd(): number;
   vfBarFd(vf: number): number;
   pfBarPath(): string | null;
@@ -72,21 +84,36 @@ export interface NativeNic {
 
 /** Small OS helpers the tests and the daemon need and Node lacks. */
 export interface NativeOs {
+  /** memfd_create(name, MFD_CLOEXEC) + ftruncate(size). */
   memfdCreate(name: string, size: bigint): number;
-  /** mmap(fd, MAP_SHARED) as an external ArrayBuffer; unmapped when collected or by munmap. */
+  /**
+   * mmap(fd, PROT_READ|PROT_WRITE, MAP_SHARED) as an external ArrayBuffer; unmapped when
+   * collected or by munmap. A range past the end of a regular file is refused (EINVAL)
+   * instead of becoming a SIGBUS on first touch.
+   */
   mmapShared(fd: number, length: number, offset: bigint): ArrayBuffer;
+  /** Unmaps and detaches (views become length 0). A second call on the same buffer is a
+   * no-op; a buffer mmapShared did not return is a TypeError. */
   munmap(buf: ArrayBuffer): void;
+  /** eventfd(0, flags); flags default to EFD_CLOEXEC | EFD_NONBLOCK. */
   eventfdCreate(flags?: number): number;
   /** Reads the eventfd counter; null when it would block (EFD_NONBLOCK). */
   eventfdRead(fd: number): bigint | null;
   eventfdWrite(fd: number, value: bigint): void;
   close(fd: number): void;
+  /** eventfd flags for eventfdCreate. */
+  readonly constants: { EFD_CLOEXEC: number; EFD_NONBLOCK: number; EFD_SEMAPHORE: number };
 }
 
 export interface NativeAddon extends NativeOs {
   Nic: new (cfg: NicConfig) => NativeNic;
   /** errno names for error mapping, e.g. { EINVAL: 22 } */
   errnos: Record<string, number>;
+}
+
+/** What the .node file exports beyond NativeAddon: the error-class registration hook. */
+interface RawAddon extends NativeAddon {
+  setErrorClasses(systemError: typeof VfmedSystemError, vfmedError: typeof VfmedError): void;
 }
 
 let cached: NativeAddon | undefined;
@@ -113,6 +140,8 @@ export function loadAddon(): NativeAddon {
   if (!existsSync(path)) {
     throw new Error(`vfmed: native addon not built (${path} missing); run "npm install"`);
   }
-  cached = require(path) as NativeAddon;
+  const raw = require(path) as RawAddon;
+  raw.setErrorClasses(VfmedSystemError, VfmedError);
+  cached = raw;
   return cached;
 }

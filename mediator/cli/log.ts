@@ -1,0 +1,17 @@
+/**
+ * Structured logging of the command-line tools: pino, JSON lines on stderr (stdout carries
+ * only the command's result: a table or a JSON document), written synchronously so nothing
+ * is lost when the process exits right after a failure.
+ */
+import { pino, type Logger, type Level } from 'pino';
+
+export type { Logger } from 'pino';
+
+export const LOG_LEVELS: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
+export function createLogger(level: Level | 'silent'): Logger {
+  return pino(
+    { name: 'vfmed', level, base: { pid: process.pid } },
+    pino.destination({ dest: 2, sync: true }),
+  );
+}

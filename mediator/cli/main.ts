@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+/**
+ * `vfmed` command-line entry point (package.json "bin"). Builds the commander program and
+ * owns the process-level error policy of every subcommand:
+ *
+ *   usage error (unknown command/option, bad option value, extra argument)
+ *       -> one line "vfmed: error: ..." on stderr, exit status 2;
+ *   a command that ran and failed (device error, verification failure)
+ *       -> one line "vfmed <cmd>: <what failed>" on stderr, exit status 1;
+ *   --help / --version -> stdout, exit status 0.
+ *
+ * No stack trace reaches the terminal; with --log-level debug the stack goes to the
+ * structured log instead.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { repoRoot } from '../native/addon.js';
+import { addDemoCommand } from './demo-command.js';
+import { CommandFailed, oneLine } from './failure.js';
+import { EXIT_FAILURE, EXIT_USAGE } from './options.js';
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function buildProgram(): Command {
+  const program = new Command('vfmed')
+    .description('Userspace SR-IOV NIC emulator (82576 VF / igbvf) and mediate-ops mediator for VF live migration')
+    .version(packageVersion(), '-V, --version')
+    .exitOverride()
+    .configureOutput({
+      // commander's messages already start with "error: " and end with a newline.
+      outputError: (str, write) => write(`vfmed: ${str.trimEnd()}\n`),
+    })
+    .showSuggestionAfterError(true);
+  addDemoCommand(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  if (argv.length <= 2) {
+    process.stderr.write("vfmed: error: missing command (try 'vfmed --help')\n");
+    return EXIT_USAGE;
+  }
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit 0; everything else commander reports is a usage error it
+      // has already printed as one line.
+      return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (e instanceof CommandFailed) {
+      process.stderr.write(`${e.message}\n`);
+      return e.exitCode;
+    }
+    process.stderr.write(`vfmed: ${oneLine(e)}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+process.on('uncaughtException', (e) => {
+  process.stderr.write(`vfmed: internal error: ${oneLine(e)}\n`);
+  process.exit(EXIT_FAILURE);
+});
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`vfmed: internal error: ${oneLine(e)}\n`);
+    process.exitCode = EXIT_FAILURE;
+  },
+);

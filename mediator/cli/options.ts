@@ -1,0 +1,34 @@
+/**
+ * Option parsers shared by the vfmed subcommands. Each one turns a command-line string into
+ * a checked value or throws commander's InvalidArgumentError, which the program reports as
+ * one line ("vfmed: error: option '--frames <n>' argument 'x' is invalid. ...") with exit
+ * status 2. No value is silently clamped or rounded.
+ */
+import { InvalidArgumentError } from 'commander';
+import { LOG_LEVELS } from './log.js';
+
+/** Exit status of a usage error (wrong command, option or argument). */
+export const EXIT_USAGE = 2;
+/** Exit status of a command that ran and failed. */
+export const EXIT_FAILURE = 1;
+
+/** A decimal integer in [min, max]; rejects signs, fractions, exponents and junk. */
+export function intOption(min: number, max: number): (value: string) => number {
+  return (value: string) => {
+    if (!/^[0-9]+$/.test(value)) {
+      throw new InvalidArgumentError(`expected an integer in ${min}..${max}.`);
+    }
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected an integer in ${min}..${max}.`);
+    }
+    return n;
+  };
+}
+
+export function logLevelOption(value: string): string {
+  if (value !== 'silent' && !(LOG_LEVELS as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`expected one of ${[...LOG_LEVELS, 'silent'].join(', ')}.`);
+  }
+  return value;
+}

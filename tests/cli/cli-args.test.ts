@@ -1,0 +1,67 @@
+// `vfmed` argument handling, run as the installed command would be (a child process on
+// dist/mediator/cli/main.js): every wrong command, option or value is exactly one line on
+// stderr starting "vfmed: error:", nothing on stdout, exit status 2, and never a stack
+// trace; --help and --version succeed.
+import { describe, expect, it } from 'vitest';
+import { vfmed } from './run-vfmed.js';
+
+const usageErrors: [string, string[], RegExp][] = [
+  ['no command', [], /^vfmed: error: missing command \(try 'vfmed --help'\)$/],
+  ['unknown command', ['bogus'], /^vfmed: error: unknown command 'bogus'/],
+  ['unknown option', ['demo', '--bogus'], /^vfmed: error: unknown option '--bogus'/],
+  ['frames 0', ['demo', '--frames', '0'], /^vfmed: error: option '-n, --frames <n>' argument '0' is invalid\. expected an integer in 1\.\.1000000\.$/],
+  ['frames too many', ['demo', '--frames', '1000001'], /argument '1000001' is invalid/],
+  ['frames not a number', ['demo', '--frames', 'abc'], /argument 'abc' is invalid/],
+  ['frames fractional', ['demo', '-n', '1.5'], /argument '1\.5' is invalid/],
+  ['frames negative', ['demo', '--frames=-3'], /argument '-3' is invalid/],
+  ['frames in hex', ['demo', '--frames', '0x10'], /argument '0x10' is invalid/],
+  ['frames with exponent', ['demo', '--frames', '1e3'], /argument '1e3' is invalid/],
+  ['frames without value', ['demo', '--frames'], /^vfmed: error: option '-n, --frames <n>' argument missing$/],
+  ['extra argument', ['demo', 'extra'], /^vfmed: error: too many arguments for 'demo'/],
+  ['bad log level', ['demo', '--log-level', 'loud'], /argument 'loud' is invalid\. expected one of fatal, error, warn, info, debug, trace, silent\.$/],
+];
+
+describe('vfmed usage errors', () => {
+  it.each(usageErrors)('%s', (_what, args, msg) => {
+    const r = vfmed(args);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(msg);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('vfmed help and version', () => {
+  it('--help lists the demo command and exits 0', () => {
+    const r = vfmed(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Usage: vfmed/);
+    expect(r.stdout).toMatch(/demo/);
+  });
+
+  it('demo --help documents its options', () => {
+    const r = vfmed(['demo', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--frames <n>/);
+    expect(r.stdout).toMatch(/--json/);
+  });
+
+  it('--version prints the package version', () => {
+    const r = vfmed(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('vfmed runtime failures', () => {
+  it('a missing native build is one line and exit 1', () => {
+    const r = vfmed(['demo', '--frames', '1'], { ...process.env, VFMED_BUILD_DIR: '/nonexistent/vfmed-build' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^vfmed demo: .*native addon not built \(\/nonexistent\/vfmed-build\/vfmed_hw\.node missing\)/);
+  });
+});
