@@ -5,7 +5,9 @@
 #
 # The host passes everything on the kernel command line; the kernel hands name=value words
 # to init as environment variables:
-#   vfmed_scenario  pf | vfio            which steps to run (see the bottom of this file)
+#   vfmed_scenario  pf | vfio | uio      which steps to run (see the bottom of this file);
+#                   uio is the UIO VF path alone, for debugging the guest driver with the PF
+#                   driven from the host (libvfpf) instead of the module
 #   vfmed_pf        BDF of the PF BAR device        vfmed_vf0, vfmed_vf1   VF BAR devices
 #   vfmed_spare     BDF of a spare ivshmem device (bind/unbind tests)
 #   vfmed_mac0/1    MACs the PF assigns to VF0/VF1  vfmed_peer  MAC of the far end (uplink)
@@ -171,8 +173,17 @@ scenario_vfio() {
 	step kernel-clean kernel_clean
 }
 
+scenario_uio() {
+	step uio-bind bind.sh bind uio_pci_generic "$vfmed_vf0"
+	step uio-traffic timeout 120 uio-vf "$vfmed_vf0" --mac "$vfmed_mac0" --peer "$vfmed_peer" \
+		--rx "$vfmed_rx" --tx "$vfmed_tx" --timeout-ms 100000
+	step uio-unbind bind.sh unbind "$vfmed_vf0"
+	step kernel-clean kernel_clean
+}
+
 case ${vfmed_scenario:-} in
 pf) scenario_pf ;;
+uio) scenario_uio ;;
 vfio) scenario_vfio ;;
 *) result scenario fail "unknown vfmed_scenario '${vfmed_scenario:-}'" ;;
 esac

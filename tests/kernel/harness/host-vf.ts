@@ -28,7 +28,7 @@ export function resetForGuest(addon: NativeAddon, nic: NativeNic, vf: number): U
   try {
     const pmd = new IgbvfPmd({
       misc: trappedPort(nic, vf), queues: trappedPort(nic, vf), mem,
-      mbxBudget: MBX_BUDGET, resetBudget: RESET_BUDGET,
+      mbxBudget: MBX_BUDGET, resetBudget: RESET_BUDGET, txRingSize: 8, rxRingSize: 8, rxBatch: 4,
     });
     return pmd.reset();
   } finally {
