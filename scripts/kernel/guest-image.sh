@@ -33,7 +33,7 @@ if [ -z "$kmod" ]; then
 	[ -x "$top/scripts/build-kmod.sh" ] || [ -f "$top/scripts/build-kmod.sh" ] ||
 		die "scripts/build-kmod.sh is missing: the PF module (pf-driver/linux) cannot be built"
 	# build-kmod.sh prints the path of the module it built on its last stdout line.
-	kmod=$(bash "$top/scripts/build-kmod.sh" | tail -n 1)
+	kmod=$(VFMED_KMOD_OUT="$out/kmod" bash "$top/scripts/build-kmod.sh" | tail -n 1)
 fi
 [ -f "$kmod" ] || die "PF module '$kmod' not found"
 modinfo -F vermagic "$kmod" | grep -q "^$KVER " ||

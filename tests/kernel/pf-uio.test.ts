@@ -38,7 +38,7 @@ describe('PF module + UIO VF in a real kernel (QEMU)', () => {
 
   beforeAll(() => {
     image = buildGuestImage(repoRoot());
-    m = new HostMachine({ maxVfs: 2, memMiB: MEM_MIB, baseMac: mac('02:4b:54:00:01:00'),
+    m = new HostMachine({ maxVfs: 4, memMiB: MEM_MIB, baseMac: mac('02:4b:54:00:01:00'),
       vf0DmaIsGuestRam: true });
     m.nic.start();
   });
@@ -50,13 +50,13 @@ describe('PF module + UIO VF in a real kernel (QEMU)', () => {
   });
 
   it('loads vfpf.ko, drives the PF admin queue, passes UIO traffic, saves/loads a VF under traffic, unloads clean', async () => {
-    const bars = m.barFiles(); // PF, VF0, VF1, spare
+    const bars = m.barFiles(); // PF, VF0..VF3, spare
     guest = QemuGuest.start({
       repo: repoRoot(), vmlinuz: image.vmlinuz, initrd: image.initrd, ramFile: m.ramFile,
       memMiB: MEM_MIB, bars, iommu: false, workDir: m.dir, timeoutSec: 400,
       params: {
         vfmed_scenario: 'pf', vfmed_pf: barBdf(0), vfmed_vf0: barBdf(1), vfmed_vf1: barBdf(2),
-        vfmed_spare: barBdf(3), vfmed_mac0: macString(MAC0), vfmed_mac1: macString(MAC1),
+        vfmed_spare: barBdf(m.spareIndex), vfmed_mac0: macString(MAC0), vfmed_mac1: macString(MAC1),
         vfmed_peer: macString(PEER), vfmed_rx: String(UIO_RX), vfmed_tx: String(UIO_TX),
       },
     });
@@ -145,10 +145,19 @@ describe('PF module + UIO VF in a real kernel (QEMU)', () => {
     const pa = BigInt(dataValue(r, 'uio-traffic', 'uio-dma-pa'));
     expect(pa > 0n && pa + (2n << 20n) <= m.memBytes, 'the UIO DMA hugepage lies in guest RAM').toBe(true);
 
-    // -- VF1 state saved and loaded while traffic flowed: nothing lost, nothing repeated ----
+    // -- VF1 state saved and loaded while traffic flowed ----------------------------------
+    // Every frame the device accepted arrived exactly once, in order, intact: those waiting
+    // in the RX FIFO at VF_SAVE travelled through the blob and were delivered after
+    // VF_LOAD + VF_RESUME. The only frames missing are the ones the sealed VF refused
+    // (inject -ENOSPC, counted) between VF_SAVE and VF_LOAD: one contiguous run.
+    const c1 = vf1.counters;
     expect(vf1.frameErrors).toEqual([]);
-    expect(vf1.counters.injected).toBeGreaterThan(0);
-    expect(vf1.counters.received).toBe(vf1.counters.injected);
+    expect(c1.injected).toBeGreaterThan(0);
+    expect(c1.received + c1.dropped.length).toBe(c1.injected);
+    if (c1.dropped.length > 0) {
+      const d = c1.dropped;
+      expect(d[d.length - 1]! - d[0]! + 1, `refused frames form one window: ${d.join(',')}`).toBe(d.length);
+    }
     expect(Number(dataValue(r, 'vf1-save-load', 'fifo-frames-at-save')),
       'frames were in flight (in the RX FIFO) when the state was saved').toBeGreaterThanOrEqual(2);
     expect(Number(dataValue(r, 'vf1-save-load', 'state-bytes'))).toBeGreaterThan(0);

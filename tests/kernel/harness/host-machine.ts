@@ -70,6 +70,11 @@ export class HostMachine {
     if (opts.vf0DmaIsGuestRam) this.nic.vfDmaMap(0, 0n, this.memBytes, this.ramFd, 0n, 3);
   }
 
+  /** Boot-order index of the spare BAR (after the PF and every VF). */
+  get spareIndex(): number {
+    return this.nic.maxVfs + 1;
+  }
+
   /** BAR files in boot order: PF, VF0..VFn-1, spare (boot.sh slots 0x10, 0x11, ...). */
   barFiles(): string[] {
     const pf = this.nic.pfBarPath();
