@@ -7,6 +7,7 @@
 #   scripts/build-asan.sh --test          build, then run the default suites
 #   scripts/build-asan.sh --test PATH...  build, then run these vitest paths/filters
 #   scripts/build-asan.sh --no-build --test ...   reuse an existing build-asan/
+#   --json-out FILE                       also write vitest's JSON report to FILE
 #
 # How it works. node-gyp always builds into ./build, so the flavour is built from a shadow
 # tree of symlinks (build-asan/tree: binding.gyp, native/, pf-driver/, node_modules/) with
@@ -26,12 +27,17 @@ out="$root/build-asan"
 build=1
 test=0
 paths=()
+json_out=""
 while (($#)); do
 	case "$1" in
 	--test) test=1 ;;
 	--no-build) build=0 ;;
+	--json-out)
+		json_out="${2:?--json-out needs a file}"
+		shift
+		;;
 	-h | --help)
-		sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	-*)
@@ -75,7 +81,7 @@ if ((build)); then
 		exit 1
 	fi
 	for f in "${products[@]}"; do
-		if ! nm -D "$f" 2>/dev/null | grep -q '__asan_report'; then
+		if ! nm -D "$f" 2>/dev/null | grep '__asan_report' >/dev/null; then
 			echo "build-asan: $f is not built with AddressSanitizer" >&2
 			exit 1
 		fi
@@ -106,4 +112,6 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
 echo "build-asan: vitest ${paths[*]} under ASan/UBSan (VFMED_BUILD_DIR=$VFMED_BUILD_DIR)"
 cd "$root"
-exec node node_modules/vitest/vitest.mjs run "${paths[@]}"
+reporters=()
+[[ -n "$json_out" ]] && reporters=(--reporter=default --reporter=json --outputFile="$json_out")
+exec node node_modules/vitest/vitest.mjs run "${reporters[@]}" "${paths[@]}"

@@ -14,7 +14,7 @@ export function renderDemo(r: DemoResult): string {
   const streams = new Table({
     head: ['stream', 'from', 'to', 'sent', 'receiver', 'verified', 'corrupt', 'lost', 'dup'],
     colAligns: ['left', 'left', 'left', 'right', 'left', 'right', 'right', 'right', 'right'],
-    style: { head: [], border: [] },
+    style: { head: [], border: [], compact: true },
   });
   for (const s of r.streams) {
     s.receivers.forEach((x, i) => {
@@ -29,14 +29,14 @@ export function renderDemo(r: DemoResult): string {
   const vfs = new Table({
     head: ['counter', ...r.vfs.map((v) => `VF${v.vf}`)],
     colAligns: ['left', ...r.vfs.map(() => 'right' as const)],
-    style: { head: [], border: [] },
+    style: { head: [], border: [], compact: true },
   });
   const row = (label: string, f: (v: DemoResult['vfs'][number]) => string): void => {
     vfs.push([label, ...r.vfs.map(f)]);
   };
   row('MAC (from the PF at VF_RESET)', (v) => v.mac);
   row('driver: frames sent', (v) => num(v.driver.txFrames));
-  row('driver: frames received', (v) => num(v.driver.rxFrames));
+  row('driver: frames / bytes received', (v) => `${num(v.driver.rxFrames)} / ${num(v.driver.rxBytes)}`);
   row('device: TX packets / bytes', (v) => `${num(v.device.txPackets)} / ${num(v.device.txBytes)}`);
   row('device: RX packets / bytes', (v) => `${num(v.device.rxPackets)} / ${num(v.device.rxBytes)}`);
   row('VF regs: VFGPTC / VFGPRC', (v) => `${num(v.regs.gptc)} / ${num(v.regs.gprc)}`);

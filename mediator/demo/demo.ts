@@ -27,7 +27,7 @@ import { BROADCAST, demoFrame, TrafficLedger, type StreamSpec } from './demo-tra
 import { trappedPort, VfBarMapping } from './vf-reg-port.js';
 
 export const DEMO_VFS = 2;
-/** MAC of VF n: locally administered, unicast, last byte = n. */
+/** The NIC's default VF MACs (base + n); the PF driver replaces them (vfMac below). */
 export const DEMO_BASE_MAC = Uint8Array.of(0x02, 0x76, 0x66, 0x6d, 0x00, 0x00);
 const GUEST_IOVA = 0x1_0000_0000n;
 const GUEST_RAM = 4 << 20;        // rings (2 x 4 KiB) + 2 x 256 x 2 KiB buffers, with room
@@ -88,10 +88,9 @@ interface Guest {
   txFrames: number;
 }
 
+/** MAC the PF driver assigns to VF n: locally administered, unicast, 02:76:66:6d:01:<n>. */
 export function vfMac(vf: number): Uint8Array {
-  const m = Uint8Array.from(DEMO_BASE_MAC);
-  m[5] = vf;
-  return m;
+  return Uint8Array.of(0x02, 0x76, 0x66, 0x6d, 0x01, vf);
 }
 
 export function runDemo(opts: DemoOptions): DemoResult {
@@ -181,9 +180,14 @@ function startGuest(addon: NativeAddon, nic: NativeNic, pf: DemoPf, vf: number,
     rxRingSize: RING,
   });
   pmd.init();
-  if (!pmd.mac) throw new Error(`VF${vf}: the driver came up without a MAC`);
-  const mac = Uint8Array.from(pmd.mac);
-  log.info({ vf, mac: macString(mac) }, 'VF driver up (reset handshake with the PF done, rings programmed)');
+  if (!pmd.permanentMac) throw new Error(`VF${vf}: the driver came up without a MAC`);
+  const mac = Uint8Array.from(pmd.permanentMac);
+  // igbvf's init_hw: SET_MAC_ADDR with the address from the VF_RESET reply. The PF fixed
+  // the MAC administratively, so it NACKs (the VF keeps it); either reply carries CTS,
+  // which is what lets the driver report link up (igbvf-vf.md 3.5).
+  const accepted = pmd.setMac(mac);
+  log.info({ vf, mac: macString(mac), setMacAccepted: accepted },
+    'VF driver up (reset handshake with the PF done, rings programmed)');
   return { vf, mem, bar, pmd, mac, rxFrames: 0, rxBytes: 0, txFrames: 0 };
 }
 

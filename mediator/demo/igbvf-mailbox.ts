@@ -34,12 +34,14 @@ export class IgbvfMailbox {
   constructor(
     private port: RegPort,
     private readonly budget: PollBudget = MBX_DEFAULT_BUDGET,
-    private readonly service?: () => void,
+    private service?: () => void,
   ) {}
 
-  /** Points the mailbox at another BAR (after the VF moved to another device). */
-  rebind(port: RegPort): void {
+  /** Points the mailbox at another BAR (after the VF moved to another device), and at the
+   * PF that serves it there. */
+  rebind(port: RegPort, service?: () => void): void {
     this.port = port;
+    if (service) this.service = service;
   }
 
   /** igbvf e1000_read_v2p_mailbox: the register ORed with the unconsumed sticky bits. */

@@ -100,7 +100,7 @@ export class IgbvfPmd {
   readonly txRings: IgbvfTxRing[];
   readonly rxRings: IgbvfRxRing[];
   private readonly resetBudget: PollBudget;
-  private readonly service: (() => void) | undefined;
+  private service: (() => void) | undefined;
   private readonly statLast = new Map<keyof VfStats, number>();
   private readonly statTotal = new Map<keyof VfStats, bigint>();
   /** The MAC the PF assigned in the VF_RESET reply, and the one in use. */
@@ -356,12 +356,13 @@ export class IgbvfPmd {
   /**
    * Continues on another BAR: the VF's state was moved (saved on one device, loaded on
    * another) and the same guest RAM is mapped there. Rings and software indices stay as
-   * they are; only the ports change.
+   * they are; only the ports (and the PF service hook) change.
    */
-  rebind(misc: RegPort, queues: RegPort): void {
+  rebind(misc: RegPort, queues: RegPort, service?: () => void): void {
     this.misc = misc;
     this.queuesPort = queues;
-    this.mbx.rebind(misc);
+    if (service) this.service = service;
+    this.mbx.rebind(misc, service);
   }
 
   /** Disables every configured queue (driver stop). */

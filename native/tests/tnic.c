@@ -162,13 +162,19 @@ void rxq_setup(struct tnic *t, uint32_t vf, uint32_t q, uint64_t ring, uint32_t 
 {
 	uint32_t i;
 
+	/* igbvf order: disable, ring, RDH = RDT = 0, SRRCTL, enable; then DPDK's RDH = 0
+	 * after enabling (harmless here) and RDT = n - 1. */
 	reg(t, vf, E1000_RXDCTL(q), 0, pt);
 	reg(t, vf, E1000_RDBAL(q), (uint32_t)ring, pt);
 	reg(t, vf, E1000_RDBAH(q), (uint32_t)(ring >> 32), pt);
 	reg(t, vf, E1000_RDLEN(q), n * 16, pt);
+	reg(t, vf, E1000_RDH(q), 0, pt);
+	reg(t, vf, E1000_RDT(q), 0, pt);
 	reg(t, vf, E1000_SRRCTL(q), E1000_SRRCTL_DESCTYPE_ADV_ONEBUF | bsize_kib, pt);
-	for (i = 0; i < n; i++)
-		rxq_arm(t, vf, ring, i, bufs + (uint64_t)i * (bsize_kib ? bsize_kib : 2) * 1024);
+	if (bufs)   /* 0: keep the descriptors the test prepared */
+		for (i = 0; i < n; i++)
+			rxq_arm(t, vf, ring, i,
+			        bufs + (uint64_t)i * (bsize_kib ? bsize_kib : 2) * 1024);
 	reg(t, vf, E1000_RXDCTL(q), E1000_XDCTL_ENABLE | E1000_RXDCTL_RESET, pt);
 	reg(t, vf, E1000_RDH(q), 0, pt);
 	reg(t, vf, E1000_RDT(q), n - 1, pt);

@@ -9,7 +9,9 @@
 #define VFMED_TEST_TNIC_H
 
 #include <stdbool.h>
+#include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "vfmed/nic.h"
 #include "vfmed/pf_regs.h"
@@ -21,6 +23,7 @@
 #define PF_BUF_OFF 0x10000u          /* command buffers start here in PF memory */
 #define GIOVA      0x100000ull       /* guest RAM IOVA of every VF */
 #define GMEMSZ     (1u << 20)
+#define VFMED_FRAME_MAX_TEST 9728u
 
 struct tnic {
 	struct vfmed_nic *nic;

@@ -2,7 +2,9 @@
 // mapped, introspection types, destroy() idempotent, every method of a destroyed handle a
 // clear VFMED_ERR_DESTROYED error, and handles dropped without destroy() released by the
 // finalizer (which must not double-free after an explicit destroy()).
-import { readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
@@ -38,6 +40,26 @@ describe('Nic life cycle', () => {
       os.munmap(pf.buffer as ArrayBuffer);
     } finally {
       nic.destroy();
+    }
+  });
+
+  it('creates BAR files under shmDir, refuses to share them, removes them on destroy', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vfmed-addon-'));
+    try {
+      const nic = new os.Nic({ maxVfs: 2, shmDir: dir, shmPrefix: 'lc' });
+      const pfPath = nic.pfBarPath();
+      const vfPath = nic.vfBarPath(1);
+      expect(pfPath).toMatch(new RegExp(`^${dir}/lc-`));
+      expect(vfPath).toMatch(new RegExp(`^${dir}/lc-`));
+      expect(vfPath).not.toBe(pfPath);
+      expect(existsSync(pfPath!) && existsSync(vfPath!)).toBe(true);
+      // a second instance with the same prefix would silently share the BARs: refused
+      expect(() => new os.Nic({ maxVfs: 2, shmDir: dir, shmPrefix: 'lc' }))
+        .toThrow(expect.objectContaining({ code: 'EEXIST', syscall: 'vfmed_nic_create' }));
+      nic.destroy();
+      expect(existsSync(pfPath!) || existsSync(vfPath!)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

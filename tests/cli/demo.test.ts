@@ -14,10 +14,13 @@ interface Result {
   streams: { name: string; sent: number; receivers: Receiver[] }[];
   vfs: {
     vf: number; mac: string;
-    driver: { txFrames: number; rxFrames: number };
-    device: { txPackets: number; rxPackets: number; fifoDrops: number; dmaErrors: number; txErrors: number };
-    regs: { gptc: number; gprc: number; gptlbc: number; gprlbc: number };
-    pf: { txPackets: number; rxPackets: number };
+    driver: { txFrames: number; rxFrames: number; rxBytes: number };
+    device: {
+      txPackets: number; rxPackets: number; txBytes: number; rxBytes: number;
+      fifoDrops: number; dmaErrors: number; txErrors: number;
+    };
+    regs: { gptc: number; gprc: number; gorc: number; gptlbc: number; gprlbc: number };
+    pf: { txPackets: number; rxPackets: number; rxBytes: number; txBytes: number };
   }[];
   uplink: { frames: number };
   problems: string[];
@@ -40,7 +43,8 @@ describe('vfmed demo', () => {
       for (const x of s.receivers) expect(x).toEqual({ receiver: x.receiver, verified: N, corrupt: 0, lost: 0, duplicate: 0 });
     }
     expect(res.uplink.frames).toBe(2 * N);
-    expect(res.vfs.map((v) => v.mac)).toEqual(['02:76:66:6d:00:00', '02:76:66:6d:00:01']);
+    // the MACs the PF driver assigned (not the NIC's defaults 02:76:66:6d:00:0n)
+    expect(res.vfs.map((v) => v.mac)).toEqual(['02:76:66:6d:01:00', '02:76:66:6d:01:01']);
     for (const v of res.vfs) {
       // each VF sends one unicast and one broadcast stream and receives the other VF's two
       expect(v.driver).toMatchObject({ txFrames: 2 * N, rxFrames: 2 * N });
@@ -48,8 +52,18 @@ describe('vfmed demo', () => {
       expect(v.device.rxPackets).toBe(2 * N);
       expect(v.regs.gptc).toBe(2 * N);
       expect(v.regs.gprc).toBe(2 * N);
+      // every VF-to-VF frame is switched internally (loopback counters)
+      expect(v.regs.gptlbc).toBe(2 * N);
+      expect(v.regs.gprlbc).toBe(2 * N);
+      // the device counts the bytes the driver received; the VF register adds 4 bytes of
+      // CRC per packet, as the 82576 (and QEMU) do
+      expect(v.device.rxBytes).toBe(v.driver.rxBytes);
+      expect(v.regs.gorc).toBe(v.driver.rxBytes + 4 * 2 * N);
+      // the PF driver reads the same device counters through the admin queue
       expect(v.pf.txPackets).toBe(v.device.txPackets);
       expect(v.pf.rxPackets).toBe(v.device.rxPackets);
+      expect(v.pf.rxBytes).toBe(v.device.rxBytes);
+      expect(v.pf.txBytes).toBe(v.device.txBytes);
       expect([v.device.fifoDrops, v.device.dmaErrors, v.device.txErrors]).toEqual([0, 0, 0]);
     }
   });

@@ -1,0 +1,299 @@
+// Bad DMA input from the driver: descriptors and ring bases outside the DMA maps, buffers
+// straddling a map's end, read-only maps used for RX, zero and oversized lengths, bad ring
+// lengths, tails beyond the ring, a head write-back target outside the maps. Each must end
+// in a queue error the driver can see (RQERR/TQERR + VFDMAERR + XDCTL.ENABLE cleared) or,
+// for tails, be ignored; the process survives; and nothing outside the maps is written:
+// the guest RAM memfd is larger than what is DMA-mapped and its unmapped tail is filled
+// with a canary pattern that must be intact afterwards, and the device's ground-truth log
+// shows no write outside the mapped range.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HwRig, vfMac, type Guest } from '../helpers/rig.js';
+import { collectN, waitUntil } from '../helpers/wait.js';
+import { buildFrame, mac } from '../../mediator/demo/frames.js';
+import * as R from '../../mediator/demo/vf-regs.js';
+
+const DMA_LEN = 1 << 20;
+const CANARY = 256 << 10;
+const DATA_CMD = (R.TXD_DTYP_DATA | R.TXD_DCMD_DEXT | R.TXD_DCMD_IFCS) >>> 0;
+const EOP_RS = (R.TXD_DCMD_EOP | R.TXD_DCMD_RS) >>> 0;
+const OUTSIDE = mac('02:99:00:00:00:05');
+
+describe('DMA bounds', () => {
+  let rig: HwRig;
+  let a: Guest; // the misbehaving driver
+  let b: Guest; // a well-behaved peer
+  let end: bigint; // first IOVA past A's map
+  let dmaErrBefore: number;
+
+  beforeEach(() => {
+    rig = new HwRig({ maxVfs: 2, numVfs: 2 });
+    a = rig.guest(0, { dmaLen: DMA_LEN, canaryLen: CANARY, pmd: { txRingSize: 16, rxRingSize: 16, rxBufSize: 1024, rxBatch: 1, txBufSize: 2048 } });
+    b = rig.guest(1, { pmd: { txRingSize: 16, rxRingSize: 16 } });
+    a.pmd.init();
+    b.pmd.init();
+    end = a.mem.iovaBase + BigInt(DMA_LEN);
+    dmaErrBefore = a.pmd.readStatRegs().dmaErr;
+    waitUntil(() => rig.info(0).queues[0].rxEnabled && rig.info(0).queues[0].txEnabled, 'VF0 queues enabled');
+  });
+
+  afterEach(() => {
+    try {
+      // The invariant of every case: the canaries beyond the map are intact and the
+      // device never logged a write outside the map.
+      expect(a.canaryDamage()).toBe(-1);
+      const truth = rig.nic.truthRead(0, end, BigInt(CANARY), false);
+      expect(truth.every((x) => x === 0)).toBe(true);
+    } finally {
+      rig.close();
+    }
+  });
+
+  function txFault(): number {
+    waitUntil(() => a.pmd.queueState(0).txErr !== 0, 'a TX queue error', {
+      detail: () => JSON.stringify(a.pmd.queueState(0)),
+    });
+    const s = a.pmd.queueState(0);
+    expect(s.txEnabled).toBe(false);
+    expect(rig.info(0).queues[0].txEnabled).toBe(false);
+    expect(a.pmd.readStatRegs().dmaErr - dmaErrBefore).toBe(1);
+    return s.txErr;
+  }
+
+  function rxFault(): number {
+    waitUntil(() => a.pmd.queueState(0).rxErr !== 0, 'an RX queue error', {
+      detail: () => JSON.stringify(a.pmd.queueState(0)),
+    });
+    const s = a.pmd.queueState(0);
+    expect(s.rxEnabled).toBe(false);
+    expect(a.pmd.readStatRegs().dmaErr - dmaErrBefore).toBe(1);
+    return s.rxErr;
+  }
+
+  /** After a fault: re-program the queue and prove it works again, both directions. */
+  function recovers(): void {
+    a.pmd.txRing(0).program(a.pmd.queuePort);
+    a.pmd.rxRing(0).program(a.pmd.queuePort);
+    expect(a.pmd.queueState(0).txErr).toBe(0);
+    expect(a.pmd.queueState(0).rxErr).toBe(0);
+    const f = buildFrame({ dst: vfMac(1), src: vfMac(0), stream: 9, seq: 0, len: 500 });
+    a.pmd.tx([f]);
+    const got = collectN(1, () => b.pmd.rx(), 'a frame from the recovered VF');
+    expect(got.at(-1)!.data.equals(f)).toBe(true);
+    const g = buildFrame({ dst: vfMac(0), src: vfMac(1), stream: 9, seq: 1, len: 1500 });
+    b.pmd.tx([g]);
+    const back = collectN(1, () => a.pmd.rx(), 'a frame to the recovered VF');
+    expect(back.at(-1)!.data.equals(g)).toBe(true);
+  }
+
+  const txCases: Array<[string, () => { addr: bigint; len: number }, number]> = [
+    ['buffer just past the map', () => ({ addr: end, len: 100 }), R.QERR.DESC_ADDR],
+    ['buffer straddling the map end', () => ({ addr: end - 50n, len: 100 }), R.QERR.DESC_ADDR],
+    ['buffer at IOVA 0 (unmapped)', () => ({ addr: 0n, len: 64 }), R.QERR.DESC_ADDR],
+    ['buffer wrapping the 64-bit space', () => ({ addr: 0xffffffffffffffc0n, len: 0x100 }), R.QERR.DESC_ADDR],
+    ['zero length', () => ({ addr: a.mem.iovaBase + 0x80000n, len: 0 }), R.QERR.DESC_LEN],
+  ];
+  for (const [name, mk, code] of txCases) {
+    it(`TX descriptor: ${name} -> ${R.qerrName(code)}`, () => {
+      const { addr, len } = mk();
+      a.pmd.txRaw([{ addr, cmdTypeLen: DATA_CMD | EOP_RS | len, olinfo: (Math.max(len, 1) << R.TXD_PAYLEN_SHIFT) >>> 0 }]);
+      expect(txFault()).toBe(code);
+      expect(rig.nic.uplinkTake()).toBeNull();
+      recovers();
+    });
+  }
+
+  it('TX: a frame larger than the max frame (no LPE) -> DESC_LEN, nothing sent', () => {
+    const buf = a.mem.alloc(8192);
+    const descs = [0, 1, 2].map((i) => ({
+      addr: buf.iova + BigInt(i * 2048), cmdTypeLen: DATA_CMD | 2048 | (i === 2 ? EOP_RS : 0), olinfo: (6144 << R.TXD_PAYLEN_SHIFT) >>> 0,
+    }));
+    a.pmd.txRaw(descs);
+    expect(txFault()).toBe(R.QERR.DESC_LEN);
+    expect(rig.nic.uplinkTake()).toBeNull();
+    expect(b.pmd.rx()).toEqual([]);
+    recovers();
+  });
+
+  it('TX: a bad buffer in the middle of a multi-descriptor frame sends nothing', () => {
+    const buf = a.mem.alloc(4096);
+    a.pmd.txRaw([
+      { addr: buf.iova, cmdTypeLen: DATA_CMD | 500, olinfo: (1500 << R.TXD_PAYLEN_SHIFT) >>> 0 },
+      { addr: end + 4096n, cmdTypeLen: DATA_CMD | 500, olinfo: (1500 << R.TXD_PAYLEN_SHIFT) >>> 0 },
+      { addr: buf.iova + 1000n, cmdTypeLen: DATA_CMD | EOP_RS | 500, olinfo: (1500 << R.TXD_PAYLEN_SHIFT) >>> 0 },
+    ]);
+    expect(txFault()).toBe(R.QERR.DESC_ADDR);
+    expect(rig.nic.uplinkTake()).toBeNull();
+    recovers();
+  });
+
+  it('TX ring base outside the map -> RING_BASE', () => {
+    const p = a.pmd.queuePort;
+    p.write32(R.TXDCTL(0), 0);
+    p.write32(R.TDBAL(0), Number(end & 0xffffffffn));
+    p.write32(R.TDBAH(0), Number(end >> 32n));
+    p.write32(R.TDLEN(0), 16 * 16);
+    p.write32(R.TDH(0), 0);
+    p.write32(R.TDT(0), 0);
+    p.write32(R.TXDCTL(0), R.XDCTL_ENABLE);
+    p.write32(R.TDT(0), 1);
+    expect(txFault()).toBe(R.QERR.RING_BASE);
+    recovers();
+  });
+
+  it('TX ring straddling the map end -> RING_BASE', () => {
+    const p = a.pmd.queuePort;
+    const base = end - 128n; // 8 descriptors inside, 8 outside
+    p.write32(R.TXDCTL(0), 0);
+    p.write32(R.TDBAL(0), Number(base & 0xffffffffn));
+    p.write32(R.TDBAH(0), Number(base >> 32n));
+    p.write32(R.TDLEN(0), 16 * 16);
+    p.write32(R.TDH(0), 0);
+    p.write32(R.TDT(0), 0);
+    p.write32(R.TXDCTL(0), R.XDCTL_ENABLE);
+    p.write32(R.TDT(0), 1);
+    expect(txFault()).toBe(R.QERR.RING_BASE);
+    recovers();
+  });
+
+  for (const [name, len, code] of [['0', 0, R.QERR.RING_LEN], ['not a multiple of 128', 200, R.QERR.RING_LEN]] as const) {
+    it(`TX ring length ${name} -> ${R.qerrName(code)}`, () => {
+      const p = a.pmd.queuePort;
+      p.write32(R.TXDCTL(0), 0);
+      p.write32(R.TDLEN(0), len);
+      p.write32(R.TXDCTL(0), R.XDCTL_ENABLE);
+      expect(txFault()).toBe(code);
+      recovers();
+    });
+  }
+
+  it('TX ring base misaligned -> RING_BASE', () => {
+    const p = a.pmd.queuePort;
+    const t = a.pmd.txRing(0);
+    p.write32(R.TXDCTL(0), 0);
+    p.write32(R.TDBAL(0), Number((t.ring.iova + 8n) & 0xffffffffn));
+    p.write32(R.TXDCTL(0), R.XDCTL_ENABLE);
+    expect(txFault()).toBe(R.QERR.RING_BASE);
+    recovers();
+  });
+
+  it('head write-back target outside the map -> WRITEBACK', () => {
+    const p = a.pmd.queuePort;
+    p.write32(R.TDWBAH(0), Number(end >> 32n));
+    p.write32(R.TDWBAL(0), Number(end & 0xffffffffn) | R.TDWBAL_ENABLE);
+    a.pmd.tx([buildFrame({ dst: vfMac(1), src: vfMac(0), stream: 1, seq: 0, len: 64 })]);
+    expect(txFault()).toBe(R.QERR.WRITEBACK);
+    p.write32(R.TDWBAL(0), 0);
+    // The frame itself went out before its write-back failed.
+    expect(collectN(1, () => b.pmd.rx(), 'the frame')).toHaveLength(1);
+    recovers();
+  });
+
+  it('TX tail beyond the ring is ignored (no DMA, no error), the next valid tail works', () => {
+    const p = a.pmd.queuePort;
+    const headBefore = a.pmd.queueState(0).tdh;
+    for (const t of [16, 17, 0xffff, 0x10001]) p.write32(R.TDT(0), t);
+    // Make the device process a valid doorbell behind the bad ones, then check the bad
+    // ones did nothing: one frame, one descriptor.
+    const f = buildFrame({ dst: vfMac(1), src: vfMac(0), stream: 2, seq: 0, len: 80 });
+    a.pmd.tx([f]);
+    const got = collectN(1, () => b.pmd.rx(), 'the valid frame');
+    expect(got).toHaveLength(1);
+    expect(got[0]!.data.equals(f)).toBe(true);
+    waitUntil(() => a.pmd.queueState(0).tdh === headBefore + 1, 'TDH one past');
+    expect(a.pmd.queueState(0).txErr).toBe(0);
+    expect(rig.nic.uplinkTake()).toBeNull();
+  });
+
+  it('RX descriptor buffer outside the map -> DESC_ADDR; the frame waits and arrives after re-arm', () => {
+    const rx = a.pmd.rxRing(0);
+    a.mem.view.setBigUint64(rx.ring.offset, end, true); // slot 0's pkt_addr
+    const f = buildFrame({ dst: vfMac(0), src: vfMac(1), stream: 3, seq: 0, len: 300 });
+    b.pmd.tx([f]);
+    expect(rxFault()).toBe(R.QERR.DESC_ADDR);
+    expect(rig.info(0).fifoFrames).toBe(1);
+    a.pmd.rxRing(0).program(a.pmd.queuePort);
+    const got = collectN(1, () => a.pmd.rx(), 'the waiting frame');
+    expect(got[0]!.data.equals(f)).toBe(true);
+    recovers();
+  });
+
+  it('RX: one bad buffer among a frame\'s descriptors faults before any byte is written', () => {
+    const rx = a.pmd.rxRing(0);
+    // Poison the three buffers and make the third descriptor point outside.
+    for (let s = 0; s < 3; s++) a.mem.fillPattern(rx.bufs.offset + s * 1024, 1024, 77);
+    a.mem.view.setBigUint64(rx.ring.offset + 2 * 16, end - 512n, true); // straddles the end
+    b.pmd.tx([buildFrame({ dst: vfMac(0), src: vfMac(1), stream: 4, seq: 0, len: 3000 })]);
+    expect(rxFault()).toBe(R.QERR.DESC_ADDR);
+    for (let s = 0; s < 3; s++) {
+      expect(a.mem.checkPattern(rx.bufs.offset + s * 1024, 1024, 77)).toBe(-1);
+      const st = a.mem.view.getUint32(rx.ring.offset + s * 16 + 8, true);
+      expect(st & R.RXD_STAT_DD).toBe(0);
+    }
+    expect(a.pmd.queueState(0).rdh).toBe(0);
+    a.pmd.rxRing(0).program(a.pmd.queuePort);
+    const got = collectN(1, () => a.pmd.rx(), 'the frame after re-arm');
+    expect(got[0]!.descs).toBe(3);
+    recovers();
+  });
+
+  it('RX into a read-only DMA map -> DESC_ADDR', () => {
+    // Map a second memfd read-only and point slot 0 at it.
+    const ro = rig.addon.memfdCreate('vfmed-ro', 65536n);
+    try {
+      const roIova = 0x7_0000_0000n;
+      rig.nic.vfDmaMap(0, roIova, 65536n, ro, 0n, 1);
+      const view = new Uint8Array(rig.addon.mmapShared(ro, 65536, 0n));
+      view.fill(0x5a);
+      const rx = a.pmd.rxRing(0);
+      a.mem.view.setBigUint64(rx.ring.offset, roIova, true);
+      b.pmd.tx([buildFrame({ dst: vfMac(0), src: vfMac(1), stream: 5, seq: 0, len: 200 })]);
+      expect(rxFault()).toBe(R.QERR.DESC_ADDR);
+      expect(view.every((x) => x === 0x5a)).toBe(true);
+      rig.addon.munmap(view.buffer as ArrayBuffer);
+      rig.nic.vfDmaUnmap(0, roIova, 65536n);
+    } finally {
+      rig.addon.close(ro);
+    }
+    recovers();
+  });
+
+  it('RX ring base outside the map -> RING_BASE on the first frame', () => {
+    const p = a.pmd.queuePort;
+    p.write32(R.RXDCTL(0), 0);
+    p.write32(R.RDBAL(0), Number((end + 0x10000n) & 0xffffffffn));
+    p.write32(R.RDBAH(0), Number((end + 0x10000n) >> 32n));
+    p.write32(R.RXDCTL(0), R.XDCTL_ENABLE);
+    p.write32(R.RDH(0), 0);
+    p.write32(R.RDT(0), 15);
+    b.pmd.tx([buildFrame({ dst: vfMac(0), src: vfMac(1), stream: 6, seq: 0, len: 64 })]);
+    expect(rxFault()).toBe(R.QERR.RING_BASE);
+    a.pmd.rxRing(0).program(a.pmd.queuePort);
+    collectN(1, () => a.pmd.rx(), 'the frame after re-programming');
+    recovers();
+  });
+
+  it('RX tail beyond the ring is ignored; frames use only posted buffers', () => {
+    const p = a.pmd.queuePort;
+    // 15 posted. A tail of 16 or more must not make the device treat the ring as larger.
+    p.write32(R.RDT(0), 16);
+    p.write32(R.RDT(0), 0x8000);
+    for (let seq = 0; seq < 20; seq++) rig.nic.uplinkInject(buildFrame({ dst: vfMac(0), src: OUTSIDE, stream: 7, seq, len: 100 }));
+    waitUntil(() => rig.info(0).queues[0].rxHead === 15 && rig.info(0).fifoFrames === 5, '15 frames in the ring, 5 waiting');
+    expect(a.pmd.queueState(0).rxErr).toBe(0);
+    const got = collectN(20, () => a.pmd.rx(), 'all 20 frames');
+    expect(got).toHaveLength(20);
+  });
+
+  it('DMA map calls refuse bad ranges (overlap, zero length, unknown unmap)', () => {
+    const fd = rig.addon.memfdCreate('vfmed-extra', 65536n);
+    try {
+      expect(() => rig.nic.vfDmaMap(0, a.mem.iovaBase + 4096n, 4096n, fd, 0n, 3)).toThrow(/EEXIST/);
+      expect(() => rig.nic.vfDmaMap(0, 0x9_0000_0000n, 0n, fd, 0n, 3)).toThrow(/EINVAL/);
+      expect(() => rig.nic.vfDmaMap(0, 0x9_0000_0000n, 1n << 20n, fd, 0n, 3)).toThrow(/EINVAL/); // beyond the file
+      expect(() => rig.nic.vfDmaUnmap(0, 0x9_0000_0000n, 4096n)).toThrow(/ENOENT/);
+    } finally {
+      rig.addon.close(fd);
+    }
+    recovers();
+  });
+});
