@@ -5,10 +5,10 @@
  * intact where it should; 1 otherwise (the report still shows what went wrong).
  */
 import type { Command } from 'commander';
-import { runDemo } from '../demo/demo.js';
+import { runDemo, type DemoResult } from '../demo/demo.js';
 import { demoJson, renderDemo } from '../demo/demo-report.js';
 import { CommandFailed, oneLine } from './failure.js';
-import { createLogger } from './log.js';
+import { createLogger, type LogLevel } from './log.js';
 import { intOption, logLevelOption } from './options.js';
 
 export const MAX_DEMO_FRAMES = 1_000_000;
@@ -27,8 +27,8 @@ export function addDemoCommand(program: Command): void {
     .option('--json', 'print the result as JSON instead of tables')
     .option('--log-level <level>', 'structured log level on stderr (fatal..trace, silent)', logLevelOption, 'warn')
     .action((flags: DemoFlags) => {
-      const log = createLogger(flags.logLevel as Parameters<typeof createLogger>[0]);
-      let result;
+      const log = createLogger(flags.logLevel as LogLevel);
+      let result: DemoResult;
       try {
         result = runDemo({ frames: flags.frames, log });
       } catch (e) {

@@ -8,8 +8,9 @@ import { pino, type Logger, type Level } from 'pino';
 export type { Logger } from 'pino';
 
 export const LOG_LEVELS: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+export type LogLevel = Level | 'silent';
 
-export function createLogger(level: Level | 'silent'): Logger {
+export function createLogger(level: LogLevel): Logger {
   return pino(
     { name: 'vfmed', level, base: { pid: process.pid } },
     pino.destination({ dest: 2, sync: true }),

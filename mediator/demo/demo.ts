@@ -183,8 +183,9 @@ function startGuest(addon: NativeAddon, nic: NativeNic, pf: DemoPf, vf: number,
   if (!pmd.permanentMac) throw new Error(`VF${vf}: the driver came up without a MAC`);
   const mac = Uint8Array.from(pmd.permanentMac);
   // igbvf's init_hw: SET_MAC_ADDR with the address from the VF_RESET reply. The PF fixed
-  // the MAC administratively, so it NACKs (the VF keeps it); either reply carries CTS,
-  // which is what lets the driver report link up (igbvf-vf.md 3.5).
+  // the MAC administratively, so only that same address is accepted (another would be
+  // NACKed, as igb does); either reply carries CTS, which is what lets the driver report
+  // link up (igbvf-vf.md 3.5).
   const accepted = pmd.setMac(mac);
   log.info({ vf, mac: macString(mac), setMacAccepted: accepted },
     'VF driver up (reset handshake with the PF done, rings programmed)');

@@ -126,44 +126,42 @@ void vfmed_pagelog_mark(struct vfmed_pagelog *l, uint64_t iova, uint64_t len)
 	}
 }
 
-static bool test_clear(struct vfmed_pagelog *l, uint64_t pg, bool clear)
-{
-	struct vfmed_pagelog_chunk *c = lookup(l, pg >> (CHUNK_SHIFT - PAGE_SHIFT));
-	unsigned bit = pg & 511;
-	uint64_t m = 1ull << (bit % 64);
-	bool set;
-
-	if (!c)
-		return false;
-	set = c->bits[bit / 64] & m;
-	if (set && clear)
-		c->bits[bit / 64] &= ~m;
-	return set;
-}
-
+/*
+ * Cost is O(chunks in the table + bits set), independent of the length asked for, so a
+ * report over a huge sparse range stays cheap; only the caller's bitmap is proportional.
+ */
 uint64_t vfmed_pagelog_read(struct vfmed_pagelog *l, uint64_t iova, uint64_t len,
                             unsigned shift, uint8_t *bitmap, bool clear)
 {
-	uint64_t granules = (len + (1ull << shift) - 1) >> shift, g, nset = 0;
-	uint64_t end_pg = (iova + len - 1) >> PAGE_SHIFT;
+	uint64_t granules = (len + (1ull << shift) - 1) >> shift, nset = 0, g;
+	uint64_t first = iova >> PAGE_SHIFT, last = (iova + len - 1) >> PAGE_SHIFT;
+	uint32_t i, w;
 
 	memset(bitmap, 0, (size_t)((granules + 7) / 8));
-	for (g = 0; g < granules; g++) {
-		uint64_t pg = (iova + (g << shift)) >> PAGE_SHIFT;
-		uint64_t n = 1ull << (shift - PAGE_SHIFT), k;
-		bool any = false;
+	for (i = 0; i < l->cap; i++) {
+		struct vfmed_pagelog_chunk *c = &l->tab[i];
+		uint64_t base = c->key << (CHUNK_SHIFT - PAGE_SHIFT);
 
-		/* Skip whole 2 MiB chunks that were never touched. */
-		if (!lookup(l, pg >> (CHUNK_SHIFT - PAGE_SHIFT)) && n <= 512 &&
-		    (pg >> 9) == ((pg + n - 1) >> 9))
+		if (!c->used || base + 511 < first || base > last)
 			continue;
-		for (k = 0; k < n && pg + k <= end_pg; k++)
-			if (test_clear(l, pg + k, clear))
-				any = true;
-		if (any) {
-			bitmap[g / 8] |= (uint8_t)(1u << (g % 8));
-			nset++;
+		for (w = 0; w < 8; w++) {
+			uint64_t bits = c->bits[w];
+
+			while (bits) {
+				unsigned b = (unsigned)__builtin_ctzll(bits);
+				uint64_t pg = base + w * 64 + b;
+
+				bits &= bits - 1;
+				if (pg < first || pg > last)
+					continue;
+				g = ((pg << PAGE_SHIFT) - iova) >> shift;
+				bitmap[g / 8] |= (uint8_t)(1u << (g % 8));
+				if (clear)
+					c->bits[w] &= ~(1ull << b);
+			}
 		}
 	}
+	for (g = 0; g < (granules + 7) / 8; g++)
+		nset += (uint64_t)__builtin_popcount(bitmap[g]);
 	return nset;
 }

@@ -196,7 +196,7 @@ static bool vf_fresh(const struct vfmed_vf *vf)
 	for (q = 0; q < VFMED_VF_NUM_QUEUES; q++)
 		if (vf->rxq[q].enabled || vf->txq[q].enabled)
 			return false;
-	return vf->fifo.count == 0 && !vf->rx_en && !vf->tx_en;
+	return vf->fifo.count == 0;
 }
 
 static int cmd_save(struct vfmed_vf *vf, const struct vfpf_aq_desc *d, uint32_t *ret)

@@ -125,9 +125,8 @@ static int sync_queue(struct vfmed_vf *vf, struct vfmed_queue *q)
 	len = bar_rd(vf->bar, b + R_LEN);
 	srr = q->is_tx ? 0 : bar_rd(vf->bar, b + R_SRR);
 	if (!q->enabled) {
-		/* Enabled in the register file but not by us: a fresh enable, unless this is
-		 * the leftover of a fault (then ENABLE was cleared by us and the driver has
-		 * not written it again: the register would read 0). */
+		/* ENABLE set in the register file but not latched: a fresh enable (after a
+		 * fault the device cleared ENABLE itself, so this is the driver again). */
 		latch(vf, q, base, len, srr);
 		return 1;
 	}

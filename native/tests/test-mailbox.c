@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* test-mailbox.c - V2PMAILBOX bits and the mailbox transport to the PF BAR, including the
  * igbvf probe sequence (RST, RSTD, VF_RESET handshake) with the test as PF driver. */
+#define _GNU_SOURCE
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include "harness.h"
 #include "tnic.h"
 
@@ -140,5 +144,29 @@ TEST(mbx_ctrl_rst_stops_queues_and_gates_vf)
 	CHECK_EQ(rd(&t, 0, E1000_RDLEN(0)), 128);
 	CHECK_EQ(rd(&t, 0, E1000_RDT(0)), 7);
 	CHECK_EQ(rd(&t, 0, E1000_VF_EIMS), 0x5);
+	tnic_close(&t);
+}
+
+TEST(mbx_pf_event_fd_signalled_on_every_event)
+{
+	struct tnic t;
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	uint64_t v = 0;
+	uint32_t ev;
+
+	tnic_open(&t, &(struct tnic_opts){ 0 });
+	REQUIRE_EQ(vfmed_nic_set_pf_event_fd(t.nic, fd), 0);
+	ev = t.pf[VFPF_EVENT_SEQ / 4];
+	wr(&t, 0, E1000_V2PMAILBOX, E1000_V2PMAILBOX_REQ);      /* request */
+	wr(&t, 1, E1000_V2PMAILBOX, E1000_V2PMAILBOX_ACK);      /* ack */
+	wr(&t, 1, E1000_VF_CTRL, E1000_CTRL_RST);               /* VF reset */
+	CHECK_EQ(t.pf[VFPF_EVENT_SEQ / 4], ev + 3);
+	CHECK(read(fd, &v, sizeof(v)) == sizeof(v));
+	CHECK_EQ(v, 3);
+	CHECK_EQ(vfmed_nic_set_pf_event_fd(t.nic, -1), 0);
+	wr(&t, 0, E1000_V2PMAILBOX, E1000_V2PMAILBOX_REQ);
+	CHECK(read(fd, &v, sizeof(v)) < 0);
+	CHECK_EQ(vfmed_nic_set_pf_event_fd(t.nic, -5), -EBADF);
+	close(fd);
 	tnic_close(&t);
 }

@@ -44,6 +44,7 @@ void tnic_open(struct tnic *t, const struct tnic_opts *o)
 		.rx_fifo_bytes = o->fifo_bytes,
 		.base_mac = { 0x02, 0x00, 0x00, 0x00, 0x10, 0x00 },
 		.flags = o->flags,
+		.poll_mode = o->poll_mode,
 	};
 	uint32_t i, n = o->num_vfs ? o->num_vfs : cfg.max_vfs;
 

@@ -39,7 +39,7 @@ struct tnic {
 };
 
 struct tnic_opts {
-	uint32_t max_vfs, num_vfs, fifo_bytes, flags;
+	uint32_t max_vfs, num_vfs, fifo_bytes, flags, poll_mode;
 	bool no_pfrstd;         /* leave the VFs' mailbox in RSTI */
 	bool no_vf_enable;      /* leave VFRE/VFTE clear */
 };

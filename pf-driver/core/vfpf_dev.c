@@ -59,8 +59,8 @@ static int vfpf_dev_identify(struct vfpf_dev *dev)
 
 /*
  * PFRSTD is level-polled by the device: a 1 -> 0 -> 1 sequence faster than its poll loop
- * would go unnoticed and the VFs would not see "PF reset" on a driver reload. Wait until
- * two full device passes (HEARTBEAT) happened since PFRSTD was cleared.
+ * would go unnoticed and the VFs would not see "PF reset" on a driver reload. Waits until
+ * two full device passes (HEARTBEAT) happened since @hb0 was read.
  */
 static void vfpf_wait_passes(struct vfpf_dev *dev, uint32_t hb0)
 {
@@ -119,6 +119,8 @@ int vfpf_dev_init(struct vfpf_dev *dev)
 
 	vfpf_wait_passes(dev, hb);
 	vfpf_wr32(dev->bar, VFPF_CTRL_EXT, VFPF_CTRL_EXT_PFRSTD);
+	/* Return only once the VFs can see "PF reset done". */
+	vfpf_wait_passes(dev, vfpf_rd32(dev->bar, VFPF_HEARTBEAT));
 	dev->ready = true;
 	vfpf_info(dev, "vfmed PF up: ABI %u.%u, %u/%u VFs, %u queues per VF\n",
 		  info.abi_major, info.abi_minor, info.num_vfs, dev->max_vfs,

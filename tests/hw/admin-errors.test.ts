@@ -84,8 +84,8 @@ describe('VF state blob validation', () => {
     ['header only', (x) => reseal(Buffer.from(x.subarray(0, HDR_LEN))), ['EBADMSG']],
     ['truncated by one byte', (x) => x.subarray(0, x.length - 1), ['EBADMSG']],
     ['truncated in the middle', (x) => x.subarray(0, x.length >> 1), ['EBADMSG']],
-    ['bad magic', (x) => { const y = Buffer.from(x); y[0] ^= 0xff; return reseal(y); }, ['EBADMSG']],
-    ['one payload bit flipped (CRC)', (x) => { const y = Buffer.from(x); y[y.length - 9] ^= 0x10; return y; }, ['EBADMSG']],
+    ['bad magic', (x) => { const y = Buffer.from(x); y[0] = y[0]! ^ 0xff; return reseal(y); }, ['EBADMSG']],
+    ['one payload bit flipped (CRC)', (x) => { const y = Buffer.from(x); y[y.length - 9] = y[y.length - 9]! ^ 0x10; return y; }, ['EBADMSG']],
     ['crc field wrong', (x) => { const y = Buffer.from(x); y.writeUInt32LE(y.readUInt32LE(OFF.crc32) ^ 1, OFF.crc32); return y; }, ['EBADMSG']],
     ['total_len larger than the buffer', (x) => { const y = Buffer.from(x); y.writeUInt32LE(y.length + 64, OFF.totalLen); return reseal(y); }, ['EBADMSG']],
     ['total_len smaller than the buffer', (x) => { const y = Buffer.from(x); y.writeUInt32LE(y.length - 8, OFF.totalLen); return reseal(y); }, ['EBADMSG']],
@@ -133,7 +133,7 @@ describe('VF state blob validation', () => {
       const flips = 1 + (rnd() % 4);
       for (let k = 0; k < flips; k++) {
         const at = HDR_LEN + (rnd() % (y.length - HDR_LEN));
-        y[at] ^= 1 << (rnd() % 8);
+        y[at] = y[at]! ^ (1 << (rnd() % 8));
       }
       try {
         rig.pfApi.vfLoad(2, reseal(y));

@@ -89,7 +89,7 @@ describe('switch forwarding', () => {
   });
 
   it('works with the queue pages trapped instead of passthrough', () => {
-    const t = rig.guest(1, { trappedQueues: true, noDmaMap: true, dmaLen: 1 << 20 });
+    const t = rig.guest(1, { trappedQueues: true, noDmaMap: true, dmaLen: 1 << 20, pmd: { txRingSize: 64, rxRingSize: 64 } });
     // Re-map VF1's guest RAM for the new guest: drop the first guest's map.
     rig.nic.vfDmaUnmapAll(1);
     rig.nic.vfDmaMap(1, t.mem.iovaBase, BigInt(t.mem.dmaLen), t.mem.fd, 0n, 3);

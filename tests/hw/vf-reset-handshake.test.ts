@@ -40,6 +40,18 @@ describe('VF reset handshake', () => {
     expect(rig.info(0).rxEn).toBe(true);
   });
 
+  it('after VF_RESET the PF driver and the device agree on the VF max frame', () => {
+    const g = rig.guest(0);
+    g.pmd.reset();
+    // The driver's soft state (what it reports) and the device's filter (what it enforces)
+    // must be the same number: otherwise oversize frames pass a VF that never sent SET_LPE
+    // while the PF reports a 1522-byte limit.
+    expect(rig.pfApi.driver.vfStatus(0).maxFrame).toBe(rig.pfApi.vfGetConfig(0).maxFrame);
+    expect(g.pmd.setLpe(2000)).toBe(true);
+    expect(rig.pfApi.driver.vfStatus(0).maxFrame).toBe(2000);
+    expect(rig.pfApi.vfGetConfig(0).maxFrame).toBe(2000);
+  });
+
   it('a request before VF_RESET is NACKed', () => {
     const g = rig.guest(1);
     // Fresh VF: no VF_RESET yet. The PF driver must refuse SET_MAC_ADDR.
@@ -93,7 +105,7 @@ describe('VF reset handshake', () => {
     expect((err as VfmedError).code).toBe('VFMED_ERR_MBX_TIMEOUT');
     expect((err as VfmedError).message).toMatch(/PFACK|PFSTS/);
     expect(g.pmd.mbx.isTimedOut).toBe(true);
-    expect(() => g.pmd.setMac(mac('02:00:00:00:00:99'))).toThrow(/timed out earlier/);
+    expect(() => g.pmd.setMac(mac('02:00:00:00:00:99'))).toThrow(/earlier mailbox operation timed out/);
     // A second PMD on the same VF with the PF serviced recovers by resetting.
     const g2 = rig.guest(0, { noDmaMap: true });
     expect(Buffer.from(g2.pmd.reset())).toEqual(Buffer.from(vfMac(0)));
