@@ -14,15 +14,17 @@
 #
 # Usage: boot.sh --kernel VMLINUZ --initrd INITRD --ram-file PATH [--mem 256M]
 #                [--bar FILE]... [--iommu] [--append "k=v ..."] [--console FILE]
-#                [--results FILE] [--timeout SECONDS] [--dry-run]
+#                [--results FILE] [--share DIR] [--timeout SECONDS] [--dry-run]
 #   --iommu   q35 + an emulated Intel VT-d (intel_iommu=on iommu=pt): vfio-pci can bind,
 #             and iommu=pt keeps DMA addresses = guest physical for every other driver.
+#   --share   DIR exported read-only to the guest over virtio-9p, mount tag "hostroot"
+#             (the guest mounts it to run the host's Node and the repository's scripts).
 #   --dry-run print the QEMU command line instead of running it.
 # Exit status: QEMU's (0 after the guest powers off), 124 on timeout (from timeout(1)).
 set -euo pipefail
 
 die() { echo "boot.sh: $*" >&2; exit 2; }
-kernel= initrd= ramfile= mem=256M iommu=0 append= console=- results= tmo=300 dry=0
+kernel= initrd= ramfile= mem=256M iommu=0 append= console=- results= share= tmo=300 dry=0
 bars=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
 	--append) append=$2; shift 2 ;;
 	--console) console=$2; shift 2 ;;
 	--results) results=$2; shift 2 ;;
+	--share) share=$2; shift 2 ;;
 	--timeout) tmo=$2; shift 2 ;;
 	--dry-run) dry=1; shift ;;
 	*) die "unknown argument '$1' (see the header of $0)" ;;
@@ -74,6 +77,12 @@ for b in "${bars[@]}"; do
 		-device "ivshmem-plain,memdev=bar$i,bus=pcie.0,addr=$(printf '0x%x' $((0x10 + i)))")
 	i=$((i + 1))
 done
+
+if [ -n "$share" ]; then
+	[ -d "$share" ] || die "--share: '$share' is not a directory"
+	# multidevs=remap: the export spans several host filesystems; keep inode numbers unique.
+	devs+=(-virtfs "local,path=$share,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap")
+fi
 
 serial0=stdio
 [ "$console" != - ] && serial0="file:$console"

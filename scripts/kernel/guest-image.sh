@@ -5,7 +5,8 @@
 #   - the static guest programs of tests/kernel/guest/*.c (gcc -static: the image has no
 #     libc), and the guest scripts (init.sh as /init, bind.sh);
 #   - the initramfs: busybox + those + the in-tree modules the test loads (uio_pci_generic,
-#     vfio-pci, vfio_iommu_type1 and their dependencies).
+#     vfio-pci, vfio_iommu_type1; virtio_pci + 9p to reach the host's Node over virtio-9p;
+#     and their dependencies).
 # Prints shell assignments: KVER= VMLINUZ= INITRD= KMOD= (eval-able, like fetch.sh).
 #
 # Usage: scripts/kernel/guest-image.sh OUTDIR [--kmod path/to/vfpf.ko]
@@ -49,8 +50,8 @@ for src in "$guest"/*.c; do
 done
 
 "$top/scripts/kernel/initramfs.sh" -o "$out/initramfs.cpio.gz" -k "$KMODULES" -i "$guest/init.sh" \
-	-m uio_pci_generic -m vfio-pci -m vfio_iommu_type1 -x "$kmod" "${bins[@]}" \
-	-f "$guest/bind.sh=bin/bind.sh"
+	-m uio_pci_generic -m vfio-pci -m vfio_iommu_type1 -m virtio_pci -m 9pnet_virtio -m 9p \
+	-x "$kmod" "${bins[@]}" -f "$guest/bind.sh=bin/bind.sh"
 
 echo "KVER=$KVER"
 echo "VMLINUZ=$VMLINUZ"

@@ -53,11 +53,12 @@ describe('PF module + UIO VF in a real kernel (QEMU)', () => {
     const bars = m.barFiles(); // PF, VF0..VF3, spare
     guest = QemuGuest.start({
       repo: repoRoot(), vmlinuz: image.vmlinuz, initrd: image.initrd, ramFile: m.ramFile,
-      memMiB: MEM_MIB, bars, iommu: false, workDir: m.dir, timeoutSec: 400,
+      memMiB: MEM_MIB, bars, iommu: false, workDir: m.dir, timeoutSec: 400, share: '/',
       params: {
         vfmed_scenario: 'pf', vfmed_pf: barBdf(0), vfmed_vf0: barBdf(1), vfmed_vf1: barBdf(2),
         vfmed_spare: barBdf(m.spareIndex), vfmed_mac0: macString(MAC0), vfmed_mac1: macString(MAC1),
         vfmed_peer: macString(PEER), vfmed_rx: String(UIO_RX), vfmed_tx: String(UIO_TX),
+        vfmed_repo: repoRoot(), vfmed_node: process.execPath,
       },
     });
     const g = guest;
@@ -130,11 +131,16 @@ describe('PF module + UIO VF in a real kernel (QEMU)', () => {
     const failed = r.steps.filter((s) => !s.ok).map((s) => `${s.step}: ${s.detail}`);
     expect(failed, g.tail(80)).toEqual([]);
     expect(r.end, 'the guest reached VFMED-END').toEqual({ ok: r.steps.length, fail: 0 });
-    const expectedSteps = ['pf-load', 'pf-info', 'pf-sriov', 'pf-mac', 'pf-errors', 'vf0-ready',
+    const expectedSteps = ['pf-load', 'pf-info', 'pf-sriov', 'pf-mac', 'pf-errors', 'node-ioctl', 'vf0-ready',
       'uio-bind', 'uio-traffic', 'uio-unbind', 'vf1-ready', 'vf1-save-load', 'noiommu-report',
       'vfio-bind-refused', 'vfio-kernel-refuses', 'uio-spare', 'pf-unload', 'pf-reload',
       'pf-reload-info', 'pf-unload-again', 'kernel-clean'];
     expect(r.steps.map((s) => s.step)).toEqual(expectedSteps);
+
+    // -- Node + koffi in the guest reached the module's ioctls ------------------------------
+    expect(dataValue(r, 'node-ioctl', 'node-num-vfs')).toBe('2');
+    expect(dataValue(r, 'node-ioctl', 'node-vf0-mac')).toBe(macString(MAC0));
+    expect(dataValue(r, 'node-ioctl', 'node-vf3-errno')).toBe('ENODEV');
 
     // -- UIO passthrough traffic, checked on both ends -------------------------------------
     expect(injected0).toBe(UIO_RX);

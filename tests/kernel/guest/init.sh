@@ -12,6 +12,8 @@
 #   vfmed_spare     BDF of a spare ivshmem device (bind/unbind tests)
 #   vfmed_mac0/1    MACs the PF assigns to VF0/VF1  vfmed_peer  MAC of the far end (uplink)
 #   vfmed_rx/tx     frame counts for the UIO traffic
+#   vfmed_repo      the repository's path on the host   vfmed_node  the host's node binary
+#                   (the host's root is exported read-only over virtio-9p as "hostroot")
 #
 # A step is a command: exit 0 = ok, anything else = fail (its last output line becomes the
 # detail). Lines a step prints as "VFMED-DATA key value" are forwarded for the host.
@@ -88,6 +90,25 @@ pf_unload() {
 	echo "vfpf unloaded: module, char device and binding gone, PCI device disabled"
 }
 
+# ---- Node + koffi in the guest: the mediator's kernel path (ioctl on /dev/vfpf) ----------
+# Node and the repository come from the host over virtio-9p, read-only, in a chroot with
+# this guest's /proc, /dev (so /dev/vfpf) and a private /tmp mounted on top.
+node_ioctl() {
+	[ -n "${vfmed_repo:-}" ] && [ -n "${vfmed_node:-}" ] || { echo "vfmed_repo/vfmed_node not given"; return 1; }
+	modprobe virtio_pci && modprobe 9pnet_virtio && modprobe 9p || return 1
+	mkdir -p /host
+	mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose hostroot /host ||
+		{ echo "cannot mount the host export (boot.sh --share)"; return 1; }
+	mount -t proc proc /host/proc && mount -t devtmpfs devtmpfs /host/dev && mount -t tmpfs tmpfs /host/tmp ||
+		{ echo "cannot mount proc/dev/tmp in the chroot"; umount /host; return 1; }
+	layout=$(vfpf-ctl layout)
+	chroot /host "$vfmed_node" "$vfmed_repo/tests/kernel/guest/vfpf-ioctl.mjs" "$vfmed_repo" "$layout"
+	nrc=$?
+	umount /host/tmp /host/dev /host/proc
+	umount /host
+	return $nrc
+}
+
 # ---- vfio-pci refused without an IOMMU ----------------------------------------------------
 vfio_refused_by_kernel() {
 	# The same request bind.sh refuses, made directly: the kernel must refuse it too, so the
@@ -138,6 +159,7 @@ scenario_pf() {
 	step pf-sriov timeout 60 vfpf-ctl sriov 2
 	step pf-mac timeout 60 vfpf-ctl mac 0 "$vfmed_mac0" 1 "$vfmed_mac1"
 	step pf-errors timeout 60 vfpf-ctl errors
+	step node-ioctl node_ioctl
 	# The host performs VF0's reset + VF_RESET mailbox handshake through the trapped register
 	# path; this PF driver answers it and enables the VF's RX/TX. Wait for that here.
 	step vf0-ready timeout 90 vfpf-ctl wait-enabled 0 60000

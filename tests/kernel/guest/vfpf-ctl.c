@@ -12,6 +12,9 @@
  *        vfpf-ctl errors                      bad requests get the documented errno
  *        vfpf-ctl wait-enabled VF TIMEOUT_MS  until the VF's RX and TX are enabled (the
  *                                             VF driver finished its VF_RESET handshake)
+ *        vfpf-ctl layout                      ioctl numbers and struct sizes as the C
+ *                                             compiler sees them (checked against the
+ *                                             Node/koffi probe's own declarations)
  *        vfpf-ctl save-load VF [--min-fifo N] [--timeout-ms T]
  *            quiesce, wait until >= N frames wait in the VF's RX FIFO (traffic in flight),
  *            save (blob checked here: magic, version, length, CRC-32), refuse a corrupt
@@ -352,23 +355,41 @@ static int cmd_save_load(uint32_t vf, uint32_t min_fifo, uint32_t tmo_ms)
 	kt_data("fifo-frames-at-save", "%llu", (unsigned long long)st.fifo_frames);
 	kt_data("rx-packets-at-save", "%llu", (unsigned long long)st.rx_packets);
 
-	rc = xioctl(VFPF_IOC_STATE_SIZE, &sz);
-	if (rc || sz.size < sizeof(struct vfpf_state_hdr) || sz.size > VFPF_IOC_STATE_MAX)
-		kt_fail("STATE_SIZE(%u): %s, size %u", vf, errname(-rc), sz.size);
-	blob = calloc(1, sz.size);
-	bad = calloc(1, sz.size);
-	if (!blob || !bad)
-		kt_fail("out of memory");
-	/* Too small a buffer first: refused, and the VF must still be saveable afterwards. */
-	b.buf = (uintptr_t)blob;
-	b.len = sizeof(struct vfpf_state_hdr);
-	rc = xioctl(VFPF_IOC_SAVE, &b);
-	if (rc != -ENOSPC)
-		kt_fail("SAVE with a %u-byte buffer: %s, expected ENOSPC", b.len, errname(-rc));
-	b.len = sz.size;
-	rc = xioctl(VFPF_IOC_SAVE, &b);
-	if (rc)
-		kt_fail("SAVE(%u, %u bytes): %s", vf, sz.size, errname(-rc));
+	/*
+	 * STATE_SIZE is "what SAVE needs now": frames keep reaching the quiesced VF's RX FIFO
+	 * until SAVE seals it, so the blob may have grown by the time SAVE runs. A client
+	 * re-queries and retries on ENOSPC (bounded), as it would against real hardware.
+	 */
+	blob = bad = NULL;
+	for (int tries = 0;; tries++) {
+		rc = xioctl(VFPF_IOC_STATE_SIZE, &sz);
+		if (rc || sz.size < sizeof(struct vfpf_state_hdr) || sz.size > VFPF_IOC_STATE_MAX)
+			kt_fail("STATE_SIZE(%u): %s, size %u", vf, errname(-rc), sz.size);
+		free(blob);
+		free(bad);
+		blob = calloc(1, sz.size);
+		bad = calloc(1, sz.size);
+		if (!blob || !bad)
+			kt_fail("out of memory");
+		if (tries == 0) {
+			/* Too small a buffer: refused, and the VF must stay saveable afterwards. */
+			b.buf = (uintptr_t)blob;
+			b.len = sizeof(struct vfpf_state_hdr);
+			rc = xioctl(VFPF_IOC_SAVE, &b);
+			if (rc != -ENOSPC)
+				kt_fail("SAVE with a %u-byte buffer: %s, expected ENOSPC", b.len, errname(-rc));
+		}
+		b.buf = (uintptr_t)blob;
+		b.len = sz.size;
+		rc = xioctl(VFPF_IOC_SAVE, &b);
+		if (!rc) {
+			kt_data("save-retries", "%d", tries);
+			break;
+		}
+		if (rc != -ENOSPC || tries == 10)
+			kt_fail("SAVE(%u, %u bytes): %s after %d tries", vf, sz.size, errname(-rc), tries + 1);
+		printf("SAVE: the state grew past STATE_SIZE %u (frames still arriving): re-query\n", sz.size);
+	}
 	len = b.len;
 	if (len == 0 || len > sz.size)
 		kt_fail("SAVE wrote %u bytes, STATE_SIZE said %u", len, sz.size);
@@ -417,9 +438,21 @@ static int cmd_save_load(uint32_t vf, uint32_t min_fifo, uint32_t tmo_ms)
 	return 0;
 }
 
+static int cmd_layout(void)
+{
+	printf("GET_INFO=0x%08lx VF_CONFIG=0x%08lx info=%zu vf_config=%zu info.num_vfs=%zu "
+	       "vf_config.enable=%zu\n", (unsigned long)VFPF_IOC_GET_INFO,
+	       (unsigned long)VFPF_IOC_VF_CONFIG, sizeof(struct vfpf_ioc_info),
+	       sizeof(struct vfpf_ioc_vf_config), offsetof(struct vfpf_ioc_info, num_vfs),
+	       offsetof(struct vfpf_ioc_vf_config, enable));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 2 && !strcmp(argv[1], "layout"))
+		return cmd_layout(); /* needs no device */
 	if (argc < 2)
 		goto usage;
 	open_dev();
@@ -449,7 +482,7 @@ int main(int argc, char **argv)
 		return cmd_save_load(parse_u32(argv[2], "VF"), min_fifo, tmo);
 	}
 usage:
-	fprintf(stderr, "usage: vfpf-ctl info | sriov N | mac VF MAC... | errors | wait-enabled VF MS |\n"
+	fprintf(stderr, "usage: vfpf-ctl info | sriov N | mac VF MAC... | errors | wait-enabled VF MS | layout |\n"
 			"                save-load VF [--min-fifo N] [--timeout-ms T]\n");
 	return 2;
 }

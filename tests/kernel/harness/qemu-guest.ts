@@ -29,6 +29,8 @@ export interface BootOptions {
   workDir: string;
   /** Hard limit for the whole boot (timeout(1) around QEMU). */
   timeoutSec: number;
+  /** Host directory exported read-only to the guest over virtio-9p (tag "hostroot"). */
+  share?: string;
 }
 
 export interface GuestExit {
@@ -67,6 +69,7 @@ export class QemuGuest {
     ];
     for (const b of opts.bars) args.push('--bar', b);
     if (opts.iommu) args.push('--iommu');
+    if (opts.share) args.push('--share', opts.share);
     this.startedAt = Date.now();
     this.child = spawn('bash', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child.stderr!.on('data', (d: Buffer) => { this.stderr += d.toString(); });
@@ -82,6 +85,10 @@ export class QemuGuest {
     for (const k of Object.keys(opts.params)) {
       // The kernel hands name=value to init's environment only for names without dots.
       if (!/^[a-z_][a-z0-9_]*$/.test(k)) throw new RangeError(`kernel parameter name ${k}`);
+    }
+    for (const [k, v] of Object.entries(opts.params)) {
+      // One word each: the command line is split on blanks and quotes are not unescaped.
+      if (!/^[\x21-\x7e]+$/.test(v) || /["']/.test(v)) throw new RangeError(`kernel parameter ${k}=${v}`);
     }
     return new QemuGuest(opts);
   }
