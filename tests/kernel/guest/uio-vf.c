@@ -233,6 +233,8 @@ static void do_rx(struct vf *v, uint32_t n, uint64_t deadline)
 		uint32_t st = wb->status_error, len;
 
 		if (!(st & E1000_RXD_STAT_DD)) {
+			/* A stopped queue never completes: report it now, not at the deadline. */
+			check_queue_errors(v, "RX");
 			if (kt_now_ms() > deadline) {
 				check_queue_errors(v, "RX timeout");
 				kt_fail("RX: %u of %u frames after the deadline (RDH %u RDT %u)", got, n,
@@ -279,6 +281,7 @@ static void do_tx(struct vf *v, uint32_t n, const uint8_t mac[6], const uint8_t 
 
 		while ((v->tx_next + 1) % RING == v->tx_clean) { /* keep one slot unused */
 			tx_reclaim(v);
+			check_queue_errors(v, "TX");
 			if (kt_now_ms() > deadline) {
 				check_queue_errors(v, "TX timeout");
 				kt_fail("TX: ring full, no DD after the deadline (TDH %u TDT %u)",
@@ -299,6 +302,7 @@ static void do_tx(struct vf *v, uint32_t n, const uint8_t mac[6], const uint8_t 
 	}
 	while (v->tx_clean != v->tx_next) {
 		tx_reclaim(v);
+		check_queue_errors(v, "TX completion");
 		if (kt_now_ms() > deadline) {
 			check_queue_errors(v, "TX completion timeout");
 			kt_fail("TX: descriptors without DD after the deadline (TDH %u TDT %u)",
