@@ -41,7 +41,7 @@ describe('PF module + UIO VF in a real kernel (QEMU)', () => {
     m = new HostMachine({ maxVfs: 4, memMiB: MEM_MIB, baseMac: mac('02:4b:54:00:01:00'),
       vf0DmaIsGuestRam: true });
     m.nic.start();
-  });
+  }, 600_000); // first run on a fresh machine downloads the kernel .debs
 
   afterAll(() => {
     guest?.kill();

@@ -26,7 +26,7 @@ describe('vfio-pci through an emulated IOMMU in a real kernel (QEMU)', () => {
     m = new HostMachine({ maxVfs: 4, memMiB: MEM_MIB, baseMac: mac('02:4b:54:00:02:00'),
       vf0DmaIsGuestRam: false });
     m.nic.start();
-  });
+  }, 600_000); // first run on a fresh machine downloads the kernel .debs
 
   afterAll(() => {
     guest?.kill();

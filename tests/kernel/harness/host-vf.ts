@@ -57,7 +57,7 @@ export class HostVf {
   private readonly errors: string[] = [];
 
   /** Maps a memfd as the VF's DMA space and brings the VF up (reset handshake, rings). */
-  constructor(private readonly addon: NativeAddon, private readonly nic: NativeNic,
+  constructor(addon: NativeAddon, private readonly nic: NativeNic,
     readonly vf: number, private readonly peer: Uint8Array, private readonly stream: number) {
     this.mem = new GuestMemory(addon, { size: 4 << 20, iovaBase: 0x4000_0000n, name: `kt-vf${vf}-ram` });
     this.bar = new VfBarMapping(addon, nic.vfBarFd(vf));
