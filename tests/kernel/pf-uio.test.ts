@@ -157,6 +157,8 @@ describe('PF module + UIO VF in a real kernel (QEMU)', () => {
     // VF_LOAD + VF_RESUME. The only frames missing are the ones the sealed VF refused
     // (inject -ENOSPC, counted) between VF_SAVE and VF_LOAD: one contiguous run.
     const c1 = vf1.counters;
+    console.log(`[kernel-test pf] VF1 under save/load: ${c1.injected} frames offered, ${c1.received} received, ` +
+      `${c1.dropped.length} refused while sealed, ${c1.heldBack} ticks held back for FIFO room`);
     expect(vf1.frameErrors).toEqual([]);
     expect(c1.injected).toBeGreaterThan(0);
     expect(c1.received + c1.dropped.length).toBe(c1.injected);

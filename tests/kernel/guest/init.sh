@@ -92,19 +92,21 @@ pf_unload() {
 
 # ---- Node + koffi in the guest: the mediator's kernel path (ioctl on /dev/vfpf) ----------
 # Node and the repository come from the host over virtio-9p, read-only, in a chroot with
-# this guest's /proc, /dev (so /dev/vfpf) and a private /tmp mounted on top.
+# this guest's /proc, /dev (so /dev/vfpf), /sys and a private /tmp mounted on top.
 node_ioctl() {
 	[ -n "${vfmed_repo:-}" ] && [ -n "${vfmed_node:-}" ] || { echo "vfmed_repo/vfmed_node not given"; return 1; }
 	modprobe virtio_pci && modprobe 9pnet_virtio && modprobe 9p || return 1
 	mkdir -p /host
 	mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose hostroot /host ||
 		{ echo "cannot mount the host export (boot.sh --share)"; return 1; }
-	mount -t proc proc /host/proc && mount -t devtmpfs devtmpfs /host/dev && mount -t tmpfs tmpfs /host/tmp ||
-		{ echo "cannot mount proc/dev/tmp in the chroot"; umount /host; return 1; }
+	# sysfs too, so a Node tool that binds devices (vfmed bind) can run here as well.
+	mount -t proc proc /host/proc && mount -t devtmpfs devtmpfs /host/dev &&
+		mount -t sysfs sysfs /host/sys && mount -t tmpfs tmpfs /host/tmp ||
+		{ echo "cannot mount proc/dev/sys/tmp in the chroot"; umount /host; return 1; }
 	layout=$(vfpf-ctl layout)
 	chroot /host "$vfmed_node" "$vfmed_repo/tests/kernel/guest/vfpf-ioctl.mjs" "$vfmed_repo" "$layout"
 	nrc=$?
-	umount /host/tmp /host/dev /host/proc
+	umount /host/tmp /host/sys /host/dev /host/proc
 	umount /host
 	return $nrc
 }
