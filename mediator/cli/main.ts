@@ -35,8 +35,9 @@ function buildProgram(): Command {
     .version(packageVersion(), '-V, --version')
     .exitOverride()
     .configureOutput({
-      // commander's messages already start with "error: " and end with a newline.
-      outputError: (str, write) => write(`vfmed: ${str.trimEnd()}\n`),
+      // commander's messages already start with "error: "; a suggestion ("(Did you mean
+      // demo?)") comes on a line of its own: keep the whole report on one line.
+      outputError: (str, write) => write(`vfmed: ${str.trim().replace(/\s*\n\s*/g, ' ')}\n`),
     })
     .showSuggestionAfterError(true);
   addDemoCommand(program);

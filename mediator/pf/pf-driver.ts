@@ -106,6 +106,14 @@ export class PfDriver {
     return pf;
   }
 
+  /**
+   * The struct vfpf_dev * behind this driver, for calling libvfpf functions directly (e.g.
+   * koffi's .async() variants on worker threads). Valid until close(); never free it.
+   */
+  get rawHandle(): VfpfHandle {
+    return this.#h;
+  }
+
   get closed(): boolean {
     return this.#dev === null;
   }

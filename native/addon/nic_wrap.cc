@@ -12,6 +12,7 @@
 
 #include <vfmed/nic.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -385,7 +386,9 @@ Napi::Value NicWrap::TruthRead(const Napi::CallbackInfo &info)
 	uint64_t pages = len / 4096 + (len % 4096 != 0);
 	if (pages > kTruthMaxPages)
 		throw a.Range("\"len\" is too large for a bitmap (max 2^30 pages)");
-	size_t bytes = static_cast<size_t>((pages + 7) / 8);
+	// At least one byte: a zero-length Buffer has no data pointer, and NULL is never handed
+	// to C (len 0 is the C side's to refuse, with EINVAL).
+	size_t bytes = std::max<size_t>(1, static_cast<size_t>((pages + 7) / 8));
 	Napi::Buffer<uint8_t> bitmap = Napi::Buffer<uint8_t>::New(a.Env(), bytes);
 	std::memset(bitmap.Data(), 0, bytes);
 	Check(a.Env(), "vfmed_vf_truth_read",

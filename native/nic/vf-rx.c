@@ -177,8 +177,11 @@ int vfmed_vf_rx_process(struct vfmed_vf *vf)
 	struct vfmed_frame *f;
 	int work = 0, r, qi;
 
-	if (!vf->sriov_enabled || vf->quiesced)
+	if (!vf->sriov_enabled || vf->quiesced || !vf->fifo.count)
 		return 0;
+	/* Called directly by the switch too: act on the register file as it is now, so a
+	 * ring the driver just disabled (and may be reusing) is never written. */
+	work = vfmed_vf_queues_sync(vf);
 	while ((f = vfmed_fifo_peek(&vf->fifo, 0)) != NULL) {
 		qi = vfmed_vf_rx_select_queue(vf, f);
 		if (qi < 0)

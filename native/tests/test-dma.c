@@ -76,7 +76,9 @@ TEST(dma_map_api_errors)
 }
 
 /* A 3-page file, only the middle page mapped at XIOVA: pages 0 and 2 are what a device bug
- * would overwrite. Descriptors pointing one byte outside fault the queue. */
+ * would overwrite through the file, and in the device's own address space the window is
+ * flanked by PROT_NONE guard pages (dma-map.c), so a stray access would crash this test
+ * rather than pass silently. Descriptors pointing one byte outside fault the queue. */
 TEST(dma_descriptors_just_outside_map_fault_without_touching)
 {
 	struct tnic t;

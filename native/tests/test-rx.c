@@ -223,3 +223,22 @@ TEST(rx_two_queues_flow_steering_is_stable)
 	}
 	tnic_close(&t);
 }
+
+TEST(rx_disabled_ring_never_written_even_before_a_pass)
+{
+	struct tnic t;
+	struct vfmed_vf_info info;
+
+	tnic_open(&t, &(struct tnic_opts){ 0 });
+	rxq_setup(&t, 0, 0, RXR, 8, RXB, 2, true);
+	/* Passthrough disable, no device pass yet; the driver reuses the ring memory. */
+	pt_wr(&t, 0, E1000_RXDCTL(0), 0);
+	memset(gptr(&t, 0, RXR), 0x5A, 128);
+	CHECK_EQ(inject(&t, 0, 1, 100), 0);
+	for (uint32_t i = 0; i < 128; i++)
+		CHECK_EQ(gptr(&t, 0, RXR)[i], 0x5A);
+	REQUIRE_EQ(vfmed_vf_get_info(t.nic, 0, &info), 0);
+	CHECK_EQ(info.fifo_frames, 1);
+	CHECK(!info.q[0].rx_enabled);
+	tnic_close(&t);
+}

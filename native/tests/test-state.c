@@ -446,3 +446,36 @@ TEST(state_load_preconditions)
 	tnic_close(&t);
 	tnic_close(&small);
 }
+
+/* Statistics registers are 32-bit and wrap; the 64-bit totals keep counting. The counter is
+ * set near its limit through a (valid) blob, the only way software can write it. */
+TEST(state_stats_registers_wrap)
+{
+	struct tnic t;
+	uint8_t *b;
+	uint32_t len, n, i, *regs;
+	struct vfmed_vf_info info;
+
+	tnic_open(&t, &(struct tnic_opts){ 0 });
+	rxq_setup(&t, 0, 0, RXR, NRX, RXB, 2, false);
+	REQUIRE_EQ(inject(&t, 0, 1), 0);
+	REQUIRE_EQ(admin(&t, VFPF_AQC_VF_QUIESCE, 0, 0, 0, 0, 0, NULL), 0);
+	REQUIRE_EQ(save(&t, 0, &len), 0);
+	b = pf_buf(&t, BLOB);
+	regs = (uint32_t *)find_sec(b, 1, &n);
+	REQUIRE(regs);
+	for (i = 0; i < regs[0]; i++)
+		if (regs[1 + 2 * i] == E1000_VFGPRC)
+			regs[2 + 2 * i] = 0xFFFFFFFFu;
+	fix_crc(b);
+	REQUIRE_EQ(admin(&t, VFPF_AQC_VF_LOAD, 0, 0, 0, pf_buf_iova(BLOB), len, NULL), 0);
+	REQUIRE_EQ(admin(&t, VFPF_AQC_VF_RESUME, 0, 0, 0, 0, 0, NULL), 0);
+	CHECK_EQ(rd(&t, 0, E1000_VFGPRC), 0xFFFFFFFFu);
+	REQUIRE_EQ(inject(&t, 0, 2), 0);
+	CHECK_EQ(rd(&t, 0, E1000_VFGPRC), 0);
+	REQUIRE_EQ(inject(&t, 0, 3), 0);
+	CHECK_EQ(rd(&t, 0, E1000_VFGPRC), 1);
+	REQUIRE_EQ(vfmed_vf_get_info(t.nic, 0, &info), 0);
+	CHECK_EQ(info.rx_packets, 3);
+	tnic_close(&t);
+}

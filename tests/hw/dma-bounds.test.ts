@@ -24,6 +24,7 @@ describe('DMA bounds', () => {
   let b: Guest; // a well-behaved peer
   let end: bigint; // first IOVA past A's map
   let dmaErrBefore: number;
+  let pfDmaErrBefore: bigint;
 
   beforeEach(() => {
     rig = new HwRig({ maxVfs: 2, numVfs: 2 });
@@ -33,6 +34,7 @@ describe('DMA bounds', () => {
     b.pmd.init();
     end = a.mem.iovaBase + BigInt(DMA_LEN);
     dmaErrBefore = a.pmd.readStatRegs().dmaErr;
+    pfDmaErrBefore = rig.pfApi.vfStats(0).dmaErrors;
     // The device must have latched both queues (and the driver's RDT = 15 be in the
     // register file) before a case scribbles over the registers.
     waitUntil(() => rig.info(0).queues[0].rxEnabled && rig.info(0).queues[0].txEnabled && rig.info(0).queues[0].rxTail === 15,
@@ -59,6 +61,7 @@ describe('DMA bounds', () => {
     expect(s.txEnabled).toBe(false);
     expect(rig.info(0).queues[0].txEnabled).toBe(false);
     expect(a.pmd.readStatRegs().dmaErr - dmaErrBefore).toBe(1);
+    expect(rig.pfApi.vfStats(0).dmaErrors - pfDmaErrBefore).toBe(1n);
     return s.txErr;
   }
 
@@ -69,6 +72,7 @@ describe('DMA bounds', () => {
     const s = a.pmd.queueState(0);
     expect(s.rxEnabled).toBe(false);
     expect(a.pmd.readStatRegs().dmaErr - dmaErrBefore).toBe(1);
+    expect(rig.pfApi.vfStats(0).dmaErrors - pfDmaErrBefore).toBe(1n);
     return s.rxErr;
   }
 
@@ -319,6 +323,17 @@ describe('DMA bounds', () => {
     // The PMD's next RDT write (a valid one) gets everything moving again.
     const got = collectN(20, () => a.pmd.rx(), 'all 20 frames');
     expect(got.map((f) => f.data.readUInt32BE(22))).toEqual([...Array(20).keys()]);
+  });
+
+  it('guest RAM unmapped under a running queue: the next DMA faults, nothing is touched', () => {
+    rig.nic.vfDmaUnmapAll(0);
+    b.pmd.tx([buildFrame({ dst: vfMac(0), src: vfMac(1), stream: 8, seq: 0, len: 300 })]);
+    expect(rxFault()).toBe(R.QERR.RING_BASE);
+    // Map it back (the same memfd) and carry on.
+    rig.nic.vfDmaMap(0, a.mem.iovaBase, BigInt(DMA_LEN), a.mem.fd, 0n, 3);
+    a.pmd.rxRing(0).program(a.pmd.queuePort);
+    collectN(1, () => a.pmd.rx(), 'the waiting frame after re-mapping');
+    recovers();
   });
 
   it('DMA map calls refuse bad ranges (overlap, zero length, unknown unmap)', () => {

@@ -7,8 +7,7 @@ import { HwRig, vfMac, type Guest } from '../helpers/rig.js';
 import { collectN, waitUntil } from '../helpers/wait.js';
 import { buildFrame, mac } from '../../mediator/demo/frames.js';
 import { IgbvfPmd } from '../../mediator/demo/igbvf-pmd.js';
-import type { RegPort } from '../../mediator/demo/vf-reg-port.js';
-import { GuestMemory } from '../../mediator/demo/guest-memory.js';
+import { fakeMemory, fakePort } from '../helpers/fake-device.js';
 import * as R from '../../mediator/demo/vf-regs.js';
 
 const OUTSIDE = mac('02:99:00:00:00:02');
@@ -114,19 +113,9 @@ describe('statistics', () => {
 
 describe('PMD statistics folding (no device)', () => {
   it('folds 32-bit wrapping registers into monotonic 64-bit totals', () => {
-    const regs = new Map<number, number>();
-    const port: RegPort = {
-      kind: 'trapped',
-      read32: (off) => regs.get(off) ?? 0,
-      write32: (off, val) => void regs.set(off, val >>> 0),
-    };
-    const fakeOs = {
-      memfdCreate: () => -1, mmapShared: () => new ArrayBuffer(1 << 20), munmap: () => {}, close: () => {},
-      eventfdCreate: () => -1, eventfdRead: () => null, eventfdWrite: () => {},
-      constants: { EFD_CLOEXEC: 0, EFD_NONBLOCK: 0, EFD_SEMAPHORE: 0 },
-    };
-    const mem = new GuestMemory(fakeOs, { size: 1 << 20, iovaBase: 0n });
-    const pmd = new IgbvfPmd({ misc: port, queues: port, mem, txRingSize: 8, rxRingSize: 8, rxBatch: 4 });
+    const port = fakePort();
+    const regs = port.regs;
+    const pmd = new IgbvfPmd({ misc: port, queues: port, mem: fakeMemory(), txRingSize: 8, rxRingSize: 8, rxBatch: 4 });
     regs.set(R.VFGPRC, 0xfffffff0);
     pmd.sampleStats(true);
     regs.set(R.VFGPRC, 0x10); // wrapped: +0x20

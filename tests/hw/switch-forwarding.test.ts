@@ -3,7 +3,7 @@
 // checked byte for byte and every frame accounted for exactly once.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HwRig, vfMac, type Guest } from '../helpers/rig.js';
-import { collectN } from '../helpers/wait.js';
+import { collectN, waitUntil } from '../helpers/wait.js';
 import { buildFrame, checkFrame, mac } from '../../mediator/demo/frames.js';
 import type { RxFrame } from '../../mediator/demo/igbvf-pmd.js';
 
@@ -103,4 +103,52 @@ describe('switch forwarding', () => {
     const back = collectN(replies.length, () => a.pmd.rx(), 'frames back on VF0');
     back.forEach((f, i) => expect(f.data.equals(replies[i]!)).toBe(true));
   });
+
+  it('broadcast goes to every other VF and the uplink, never back to the sender', () => {
+    const bc = Uint8Array.of(255, 255, 255, 255, 255, 255);
+    const frames = [60, 700, 1514].map((len, seq) => buildFrame({ dst: bc, src: vfMac(0), stream: 20, seq, len }));
+    a.pmd.tx(frames);
+    const atB = collectN(frames.length, () => b.pmd.rx(), 'broadcasts on VF1');
+    const up = collectN(frames.length, () => {
+      const f = rig.nic.uplinkTake();
+      return f ? [f] : [];
+    }, 'broadcasts on the uplink');
+    atB.forEach((f, i) => expect(f.data.equals(frames[i]!)).toBe(true));
+    up.forEach((f, i) => expect(f.equals(frames[i]!)).toBe(true));
+    waitUntil(() => a.pmd.txOutstanding() === 0, 'VF0 TX done');
+    expect(a.pmd.rx()).toEqual([]);
+  });
+
+  it('multicast reaches only VFs that registered its hash; VLAN-tagged frames only VFs in the VLAN', () => {
+    const group = mac('01:00:5e:7f:00:42');
+    expect(b.pmd.setMulticast([group])).toBe(true);
+    expect(b.pmd.setVlan(100, true)).toBe(true);
+    const mc = buildFrame({ dst: group, src: OUTSIDE, stream: 21, seq: 0, len: 100 });
+    const otherGroup = buildFrame({ dst: mac('01:00:5e:7f:00:43'), src: OUTSIDE, stream: 21, seq: 1, len: 100 });
+    const tag = (f: Buffer, vid: number): Buffer => Buffer.concat([f.subarray(0, 12), Buffer.from([0x81, 0x00, vid >> 8, vid & 0xff]), f.subarray(12)]);
+    const inVlan = tag(buildFrame({ dst: vfMac(1), src: OUTSIDE, stream: 21, seq: 2, len: 100 }), 100);
+    const otherVlan = tag(buildFrame({ dst: vfMac(1), src: OUTSIDE, stream: 21, seq: 3, len: 100 }), 200);
+    const last = buildFrame({ dst: vfMac(1), src: OUTSIDE, stream: 21, seq: 4, len: 100 });
+    rig.nic.uplinkInject(mc);
+    rig.nic.uplinkInject(otherGroup); // nobody wants it: filtered (the uplink counts it)
+    rig.nic.uplinkInject(inVlan);
+    rig.nic.uplinkInject(otherVlan);
+    rig.nic.uplinkInject(last);
+    // Frames are delivered in order, so once `last` is in, nothing else can still come.
+    const got = collectN(3, () => b.pmd.rx(), 'filtered frames on VF1');
+    expect(got.map((f) => f.data)).toEqual([mc, inVlan, last]);
+    expect(a.pmd.rx()).toEqual([]);
+  });
+
+  it('unicast to the sender\'s own MAC goes out of the uplink, not back into the VF', () => {
+    const f = buildFrame({ dst: vfMac(0), src: vfMac(0), stream: 22, seq: 0, len: 64 });
+    a.pmd.tx([f]);
+    const up = collectN(1, () => {
+      const x = rig.nic.uplinkTake();
+      return x ? [x] : [];
+    }, 'the frame on the uplink');
+    expect(up[0]!.equals(f)).toBe(true);
+    expect(a.pmd.rx()).toEqual([]);
+  });
 });
+

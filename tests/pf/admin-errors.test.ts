@@ -79,3 +79,25 @@ describe('device status -> errno', () => {
     expect(rig.pf.info().numVfs).toBe(2);
   });
 });
+
+describe('a device that stops answering', () => {
+  it('times out, fails fast while the command is stalled, and recovers when it completes', () => {
+    rig.nic.stop(); // no device thread: nothing processes the admin ring
+    expect(codeOf(() => rig.pf.vfStats(0))).toBe('ETIMEDOUT');
+    // The timed-out command still owns its slot and buffer: later ones fail at once.
+    expect(codeOf(() => rig.pf.vfConfig(0))).toBe('ETIMEDOUT');
+    rig.nic.start();
+    // The device completes the stalled command late; the queue is usable again.
+    let cfg: ReturnType<typeof rig.pf.vfConfig> | undefined;
+    for (let i = 0; i < 500 && !cfg; i++) {
+      try {
+        cfg = rig.pf.vfConfig(0);
+      } catch (e) {
+        expect((e as VfmedSystemError).code).toBe('ETIMEDOUT');
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+      }
+    }
+    expect(cfg?.mac.length).toBe(6);
+    expect(rig.pf.vfStats(0).rxPackets).toBe(0n);
+  });
+});
