@@ -1,0 +1,214 @@
+#!/bin/sh
+# /init of the kernel test's guest (busybox ash). Runs the in-guest steps of one scenario and
+# reports each on the result channel, ttyS1 (grammar: tests/kernel/harness/results.ts), then
+# powers off. Kernel messages go to ttyS0 only, so they never interleave with a result.
+#
+# The host passes everything on the kernel command line; the kernel hands name=value words
+# to init as environment variables:
+#   vfmed_scenario  pf | vfio | uio      which steps to run (see the bottom of this file);
+#                   uio is the UIO VF path alone, for debugging the guest driver with the PF
+#                   driven from the host (libvfpf) instead of the module
+#   vfmed_pf        BDF of the PF BAR device        vfmed_vf0, vfmed_vf1   VF BAR devices
+#   vfmed_spare     BDF of a spare ivshmem device (bind/unbind tests)
+#   vfmed_mac0/1    MACs the PF assigns to VF0/VF1  vfmed_peer  MAC of the far end (uplink)
+#   vfmed_rx/tx     frame counts for the UIO traffic
+#   vfmed_repo      the repository's path on the host   vfmed_node  the host's node binary
+#                   (the host's root is exported read-only over virtio-9p as "hostroot")
+#
+# A step is a command: exit 0 = ok, anything else = fail (its last output line becomes the
+# detail). Lines a step prints as "VFMED-DATA key value" are forwarded for the host.
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+exec 3>/dev/ttyS1
+stty -F /dev/ttyS1 raw -echo 2>/dev/null
+echo "VFMED-BOOTED $(cut -d' ' -f1 /proc/uptime)" >&3
+
+n_ok=0 n_fail=0
+KVER=$(uname -r)
+VFPF_KO=/lib/modules/$KVER/extra/vfpf.ko
+
+result() { # NAME ok|fail DETAIL
+	echo "VFMED-RESULT $1 $2 $3" >&3
+	echo "==== [$2] $1 $3"
+	if [ "$2" = ok ]; then n_ok=$((n_ok + 1)); else n_fail=$((n_fail + 1)); fi
+}
+
+# step NAME CMD...: run CMD, show its output, forward its VFMED-DATA lines, report.
+step() {
+	name=$1
+	shift
+	echo "==== $name: $*"
+	"$@" >/tmp/step.out 2>&1
+	rc=$?
+	grep -v '^VFMED-' /tmp/step.out
+	sed -n "s/^VFMED-DATA /VFMED-DATA $name /p" /tmp/step.out >&3
+	last=$(grep -v '^VFMED-' /tmp/step.out | tail -n 1)
+	if [ $rc -eq 0 ]; then result "$name" ok "$last"; else result "$name" fail "rc=$rc $last"; fi
+}
+
+# expect_fail PATTERN CMD...: succeeds when CMD fails AND says PATTERN (a clear error, not
+# just any failure). Its output is passed through.
+expect_fail() {
+	pat=$1
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	echo "$out"
+	[ $rc -ne 0 ] || { echo "expected a failure, got success"; return 1; }
+	echo "$out" | grep -q -- "$pat" || { echo "the error does not say '$pat'"; return 1; }
+	echo "failed as expected (rc=$rc)"
+}
+
+driver_of() { [ -e "/sys/bus/pci/devices/$1/driver" ] && basename "$(readlink "/sys/bus/pci/devices/$1/driver")"; }
+
+# ---- PF driver module ---------------------------------------------------------------------
+pf_load() {
+	insmod "$VFPF_KO" || return 1
+	[ -c /dev/vfpf ] || { echo "/dev/vfpf did not appear"; return 1; }
+	d=$(driver_of "$vfmed_pf")
+	[ "$d" = vfpf ] || { echo "PF $vfmed_pf bound to '$d', not vfpf"; return 1; }
+	# The VF BAR devices are ivshmem too: the module must have refused them (no VFPF_MAGIC).
+	for b in $vfmed_vf0 $vfmed_vf1 $vfmed_spare; do
+		d=$(driver_of "$b")
+		[ -z "$d" ] || { echo "$b (not a PF BAR) was bound to '$d'"; return 1; }
+	done
+	echo "VFMED-DATA refcnt $(cat /sys/module/vfpf/refcnt)"
+	echo "vfpf bound $vfmed_pf, /dev/vfpf present, the other ivshmem devices left alone"
+}
+
+pf_unload() {
+	rmmod vfpf || { echo "rmmod vfpf failed (refcnt $(cat /sys/module/vfpf/refcnt 2>/dev/null))"; return 1; }
+	[ ! -e /sys/module/vfpf ] || { echo "/sys/module/vfpf still exists"; return 1; }
+	[ ! -e /dev/vfpf ] || { echo "/dev/vfpf still exists"; return 1; }
+	d=$(driver_of "$vfmed_pf")
+	[ -z "$d" ] || { echo "PF still bound to $d"; return 1; }
+	en=$(cat "/sys/bus/pci/devices/$vfmed_pf/enable")
+	[ "$en" = 0 ] || { echo "PF device left enabled (enable=$en): pci_enable_device leaked"; return 1; }
+	echo "vfpf unloaded: module, char device and binding gone, PCI device disabled"
+}
+
+# ---- Node + koffi in the guest: the mediator's kernel path (ioctl on /dev/vfpf) ----------
+# Node and the repository come from the host over virtio-9p, read-only, in a chroot with
+# this guest's /proc, /dev (so /dev/vfpf), /sys and a private /tmp mounted on top.
+node_ioctl() {
+	[ -n "${vfmed_repo:-}" ] && [ -n "${vfmed_node:-}" ] || { echo "vfmed_repo/vfmed_node not given"; return 1; }
+	modprobe virtio_pci && modprobe 9pnet_virtio && modprobe 9p || return 1
+	mkdir -p /host
+	mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose hostroot /host ||
+		{ echo "cannot mount the host export (boot.sh --share)"; return 1; }
+	# sysfs too, so a Node tool that binds devices (vfmed bind) can run here as well.
+	mount -t proc proc /host/proc && mount -t devtmpfs devtmpfs /host/dev &&
+		mount -t sysfs sysfs /host/sys && mount -t tmpfs tmpfs /host/tmp ||
+		{ echo "cannot mount proc/dev/sys/tmp in the chroot"; umount /host; return 1; }
+	layout=$(vfpf-ctl layout)
+	chroot /host "$vfmed_node" "$vfmed_repo/tests/kernel/guest/vfpf-ioctl.mjs" "$vfmed_repo" "$layout"
+	nrc=$?
+	umount /host/tmp /host/sys /host/dev /host/proc
+	umount /host
+	return $nrc
+}
+
+# ---- vfio-pci refused without an IOMMU ----------------------------------------------------
+vfio_refused_by_kernel() {
+	# The same request bind.sh refuses, made directly: the kernel must refuse it too, so the
+	# helper's message matches what really happens.
+	modprobe vfio-pci
+	dev=/sys/bus/pci/devices/$vfmed_spare
+	echo vfio-pci >"$dev/driver_override"
+	echo "$vfmed_spare" >/sys/bus/pci/drivers_probe 2>/dev/null
+	d=$(driver_of "$vfmed_spare")
+	echo >"$dev/driver_override"
+	[ -z "$d" ] || { echo "vfio-pci bound $vfmed_spare without an IOMMU"; return 1; }
+	echo "kernel: $(dmesg | grep -F "$vfmed_spare" | grep -i vfio | tail -n 1)"
+	echo "vfio-pci did not bind (no IOMMU group, no no-IOMMU mode)"
+}
+
+# ---- a spare ivshmem device through UIO: BAR read and write by mmap of resource2 ----------
+uio_spare() {
+	out=$(bind.sh bind uio_pci_generic "$vfmed_spare") || return 1
+	echo "$out"
+	w=$(pci-bar "$vfmed_spare" 0) || return 1
+	echo "VFMED-DATA word0 $w"
+	pci-bar "$vfmed_spare" 0x2008 0x75696f21 >/dev/null || return 1 # "uio!"
+	bind.sh unbind "$vfmed_spare"
+}
+
+# ---- end: the kernel's own verdict --------------------------------------------------------
+kernel_clean() {
+	# Taint bits other than O (out-of-tree, 4096) and E (unsigned, 8192) mean a warning,
+	# an oops, a bad page, a forced unload ... (Documentation/admin-guide/tainted-kernels).
+	t=$(cat /proc/sys/kernel/tainted)
+	echo "VFMED-DATA tainted $t"
+	bad=$((t & ~(4096 | 8192)))
+	[ $bad -eq 0 ] || { echo "kernel tainted with $bad (flags other than O/E)"; return 1; }
+	echo "kernel taint $t: only out-of-tree/unsigned module"
+}
+
+finish() {
+	dmesg | sed 's/^/VFMED-DMESG /' >&3
+	echo "VFMED-END $n_ok $n_fail" >&3
+	echo "==== done: $n_ok ok, $n_fail failed"
+	sync
+	poweroff -f
+}
+
+scenario_pf() {
+	step pf-load pf_load
+	step pf-info timeout 60 vfpf-ctl info
+	step pf-sriov timeout 60 vfpf-ctl sriov 2
+	step pf-mac timeout 60 vfpf-ctl mac 0 "$vfmed_mac0" 1 "$vfmed_mac1"
+	step pf-errors timeout 60 vfpf-ctl errors
+	step node-ioctl node_ioctl
+	# The host performs VF0's reset + VF_RESET mailbox handshake through the trapped register
+	# path; this PF driver answers it and enables the VF's RX/TX. Wait for that here.
+	step vf0-ready timeout 90 vfpf-ctl wait-enabled 0 60000
+	step uio-bind bind.sh bind uio_pci_generic "$vfmed_vf0"
+	step uio-traffic timeout 120 uio-vf "$vfmed_vf0" --mac "$vfmed_mac0" --peer "$vfmed_peer" \
+		--rx "$vfmed_rx" --tx "$vfmed_tx" --timeout-ms 100000
+	step uio-unbind bind.sh unbind "$vfmed_vf0"
+	# VF1 is driven by the host and passes traffic throughout; the host watches its frames.
+	step vf1-ready timeout 90 vfpf-ctl wait-enabled 1 60000
+	step vf1-save-load timeout 120 vfpf-ctl save-load 1 --min-fifo 2 --timeout-ms 60000
+	step noiommu-report expect_fail CONFIG_VFIO_NOIOMMU bind.sh noiommu
+	step vfio-bind-refused expect_fail CONFIG_VFIO_NOIOMMU bind.sh bind vfio-pci "$vfmed_spare"
+	step vfio-kernel-refuses vfio_refused_by_kernel
+	step uio-spare uio_spare
+	step pf-unload pf_unload
+	step pf-reload pf_load
+	step pf-reload-info timeout 60 vfpf-ctl info
+	step pf-unload-again pf_unload
+	step kernel-clean kernel_clean
+}
+
+scenario_vfio() {
+	# The PF module with an IOMMU present: iommu=pt gives its DMA API an identity domain, so
+	# the admin queue's DMA addresses stay guest-physical, which the host model resolves.
+	step pf-load pf_load
+	step pf-info timeout 60 vfpf-ctl info
+	step pf-unload pf_unload
+	step noiommu-report expect_fail CONFIG_VFIO_NOIOMMU bind.sh noiommu
+	step uio-spare uio_spare
+	step vfio-bind bind.sh bind vfio-pci "$vfmed_spare"
+	step vfio-probe timeout 60 vfio-probe "$vfmed_spare"
+	step vfio-unbind bind.sh unbind "$vfmed_spare"
+	step kernel-clean kernel_clean
+}
+
+scenario_uio() {
+	step uio-bind bind.sh bind uio_pci_generic "$vfmed_vf0"
+	step uio-traffic timeout 120 uio-vf "$vfmed_vf0" --mac "$vfmed_mac0" --peer "$vfmed_peer" \
+		--rx "$vfmed_rx" --tx "$vfmed_tx" --timeout-ms 100000
+	step uio-unbind bind.sh unbind "$vfmed_vf0"
+	step kernel-clean kernel_clean
+}
+
+case ${vfmed_scenario:-} in
+pf) scenario_pf ;;
+uio) scenario_uio ;;
+vfio) scenario_vfio ;;
+*) result scenario fail "unknown vfmed_scenario '${vfmed_scenario:-}'" ;;
+esac
+finish
