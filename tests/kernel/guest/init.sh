@@ -14,6 +14,8 @@
 #   vfmed_rx/tx     frame counts for the UIO traffic
 #   vfmed_repo      the repository's path on the host   vfmed_node  the host's node binary
 #                   (the host's root is exported read-only over virtio-9p as "hostroot")
+#   vfmed_vf1_dma   IOVA:LENGTH of VF1's DMA space (the host's memory for VF1), which the
+#                   kernel-pf step dirty-logs
 #
 # A step is a command: exit 0 = ok, anything else = fail (its last output line becomes the
 # detail). Lines a step prints as "VFMED-DATA key value" are forwarded for the host.
@@ -32,7 +34,7 @@ VFPF_KO=/lib/modules/$KVER/extra/vfpf.ko
 
 result() { # NAME ok|fail DETAIL
 	echo "VFMED-RESULT $1 $2 $3" >&3
-	echo "==== [$2] $1 $3"
+	echo "==== [$2] $1 $3 (uptime $(cut -d' ' -f1 /proc/uptime))"
 	if [ "$2" = ok ]; then n_ok=$((n_ok + 1)); else n_fail=$((n_fail + 1)); fi
 }
 
@@ -90,25 +92,44 @@ pf_unload() {
 	echo "vfpf unloaded: module, char device and binding gone, PCI device disabled"
 }
 
-# ---- Node + koffi in the guest: the mediator's kernel path (ioctl on /dev/vfpf) ----------
-# Node and the repository come from the host over virtio-9p, read-only, in a chroot with
-# this guest's /proc, /dev (so /dev/vfpf), /sys and a private /tmp mounted on top.
-node_ioctl() {
+# ---- Node in the guest: the host's node, the repository and its dist/ over virtio-9p ------
+# Read-only, in a chroot with this guest's /proc, /dev (so /dev/vfpf, /dev/uio*, /dev/vfio),
+# /sys and a private /tmp mounted on top. Mounted once, by the first step that needs it.
+HOST=/host
+host_mount() {
 	[ -n "${vfmed_repo:-}" ] && [ -n "${vfmed_node:-}" ] || { echo "vfmed_repo/vfmed_node not given"; return 1; }
+	grep -q " $HOST 9p " /proc/mounts && return 0
 	modprobe virtio_pci && modprobe 9pnet_virtio && modprobe 9p || return 1
-	mkdir -p /host
-	mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose hostroot /host ||
+	mkdir -p $HOST
+	mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose hostroot $HOST ||
 		{ echo "cannot mount the host export (boot.sh --share)"; return 1; }
-	# sysfs too, so a Node tool that binds devices (vfmed bind) can run here as well.
-	mount -t proc proc /host/proc && mount -t devtmpfs devtmpfs /host/dev &&
-		mount -t sysfs sysfs /host/sys && mount -t tmpfs tmpfs /host/tmp ||
-		{ echo "cannot mount proc/dev/sys/tmp in the chroot"; umount /host; return 1; }
-	layout=$(vfpf-ctl layout)
-	chroot /host "$vfmed_node" "$vfmed_repo/tests/kernel/guest/vfpf-ioctl.mjs" "$vfmed_repo" "$layout"
-	nrc=$?
-	umount /host/tmp /host/sys /host/dev /host/proc
-	umount /host
-	return $nrc
+	mount -t proc proc $HOST/proc && mount -t devtmpfs devtmpfs $HOST/dev &&
+		mount -t sysfs sysfs $HOST/sys && mount -t tmpfs tmpfs $HOST/tmp ||
+		{ echo "cannot mount proc/dev/sys/tmp in the chroot"; host_umount; return 1; }
+}
+
+host_umount() {
+	grep -q " $HOST 9p " /proc/mounts || return 0
+	for m in tmp sys dev proc; do
+		grep -q " $HOST/$m " /proc/mounts && umount $HOST/$m
+	done
+	umount $HOST || { echo "the host export is still busy"; return 1; }
+	echo "host export unmounted"
+}
+
+# node_run SCRIPT ARGS...: the host's node on a script of the repository, in the chroot
+# (bounded: a hung Node must fail its step, not the whole boot).
+node_run() {
+	host_mount || return 1
+	timeout 150 chroot $HOST "$vfmed_node" "$@"
+}
+
+# The mediator's kernel path: its compiled koffi binding of /dev/vfpf (KernelPf) drives
+# every ioctl of the module, incl. VF1's dirty log and save/load while the host streams
+# frames into VF1 (kernel-pf.mjs).
+node_kernel_pf() {
+	layout=$(vfpf-ctl layout) || return 1
+	node_run "$vfmed_repo/tests/kernel/guest/kernel-pf.mjs" "$vfmed_repo" "$layout"
 }
 
 # ---- vfio-pci refused without an IOMMU ----------------------------------------------------
@@ -161,7 +182,6 @@ scenario_pf() {
 	step pf-sriov timeout 60 vfpf-ctl sriov 2
 	step pf-mac timeout 60 vfpf-ctl mac 0 "$vfmed_mac0" 1 "$vfmed_mac1"
 	step pf-errors timeout 60 vfpf-ctl errors
-	step node-ioctl node_ioctl
 	# The host performs VF0's reset + VF_RESET mailbox handshake through the trapped register
 	# path; this PF driver answers it and enables the VF's RX/TX. Wait for that here.
 	step vf0-ready timeout 90 vfpf-ctl wait-enabled 0 60000
@@ -171,7 +191,7 @@ scenario_pf() {
 	step uio-unbind bind.sh unbind "$vfmed_vf0"
 	# VF1 is driven by the host and passes traffic throughout; the host watches its frames.
 	step vf1-ready timeout 90 vfpf-ctl wait-enabled 1 60000
-	step vf1-save-load timeout 120 vfpf-ctl save-load 1 --min-fifo 2 --timeout-ms 60000
+	step node-kernel-pf node_kernel_pf
 	step noiommu-report expect_fail CONFIG_VFIO_NOIOMMU bind.sh noiommu
 	step vfio-bind-refused expect_fail CONFIG_VFIO_NOIOMMU bind.sh bind vfio-pci "$vfmed_spare"
 	step vfio-kernel-refuses vfio_refused_by_kernel
@@ -180,6 +200,7 @@ scenario_pf() {
 	step pf-reload pf_load
 	step pf-reload-info timeout 60 vfpf-ctl info
 	step pf-unload-again pf_unload
+	step host-umount host_umount
 	step kernel-clean kernel_clean
 }
 

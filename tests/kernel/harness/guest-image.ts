@@ -41,6 +41,8 @@ function inputsHash(repo: string): string {
   for (const f of files) {
     // Build products inside pf-driver/linux (Kbuild writes next to the sources) are not inputs.
     if (/\.(o|ko|mod|mod\.c|cmd|order|symvers)$/.test(f) || /\/\.[^/]*\.cmd$/.test(f)) continue;
+    // Node scripts are not in the image: the guest reads them from the host (virtio-9p).
+    if (f.endsWith('.mjs')) continue;
     h.update(f).update('\0').update(readFileSync(join(repo, f))).update('\0');
   }
   return h.digest('hex');
