@@ -101,12 +101,19 @@ node_ioctl() {
 		{ echo "cannot mount the host export (boot.sh --share)"; return 1; }
 	# sysfs too, so a Node tool that binds devices (vfmed bind) can run here as well.
 	mount -t proc proc /host/proc && mount -t devtmpfs devtmpfs /host/dev &&
-		mount -t sysfs sysfs /host/sys && mount -t tmpfs tmpfs /host/tmp ||
-		{ echo "cannot mount proc/dev/sys/tmp in the chroot"; umount /host; return 1; }
+		mount -t sysfs sysfs /host/sys ||
+		{ echo "cannot mount proc/dev/sys in the chroot"; umount /host; return 1; }
+	# The private /tmp would hide a repository that lives under the host's /tmp (a CI clone
+	# may): keep a bind of the repository and put it back over its own path afterwards.
+	mkdir -p /repo && mount -o bind "/host$vfmed_repo" /repo &&
+		mount -t tmpfs tmpfs /host/tmp && mkdir -p "/host$vfmed_repo" &&
+		mount -o bind /repo "/host$vfmed_repo" ||
+		{ echo "cannot mount the private /tmp over the repository $vfmed_repo"; return 1; }
 	layout=$(vfpf-ctl layout)
 	chroot /host "$vfmed_node" "$vfmed_repo/tests/kernel/guest/vfpf-ioctl.mjs" "$vfmed_repo" "$layout"
 	nrc=$?
-	umount /host/tmp /host/sys /host/dev /host/proc
+	umount "/host$vfmed_repo" 2>/dev/null
+	umount /host/tmp /repo /host/sys /host/dev /host/proc
 	umount /host
 	return $nrc
 }
