@@ -30,11 +30,9 @@ import {
   type DirtyRange, type PfBackend, type PfDevInfo, type PfVfConfig, type PfVfStats,
 } from './pf-backend.js';
 import {
-  decodeArg, encodeArg, stableBuffer, userPtr, VFPF_IOC, VFPF_IOC_BITMAP_MAX,
-  VFPF_IOC_DIRTY_MAX_RANGES, VFPF_IOC_STATE_MAX, VfpfIocDirtyRange, type VfpfIocArgs,
-  type VfpfIocName,
+  decodeArg, encodeArg, encodeRanges, stableBuffer, userPtr, VFPF_IOC, VFPF_IOC_BITMAP_MAX,
+  VFPF_IOC_DIRTY_MAX_RANGES, VFPF_IOC_STATE_MAX, type VfpfIocArgs, type VfpfIocName,
 } from './vfpf-uapi.js';
-import koffi from 'koffi';
 
 export const VFPF_CDEV_PATH = '/dev/vfpf';
 
@@ -218,9 +216,7 @@ export class KernelPf implements PfBackend {
     if (ranges.length === 0 || ranges.length > VFPF_IOC_DIRTY_MAX_RANGES) {
       throw new RangeError(`1..${VFPF_IOC_DIRTY_MAX_RANGES} ranges (VFPF_IOC_DIRTY_MAX_RANGES), got ${ranges.length}`);
     }
-    const size = koffi.sizeof(VfpfIocDirtyRange);
-    const arr = stableBuffer(size * ranges.length);
-    ranges.forEach((r, i) => koffi.encode(arr, i * size, VfpfIocDirtyRange, { iova: r.iova, length: r.length }));
+    const arr = encodeRanges(ranges);
     this.request('DIRTY_START', {
       vf, page_shift: pageShift, nr_ranges: ranges.length, ranges: userPtr(arr),
     }, `VF ${vf}, ${ranges.length} ranges at 2^${pageShift}`, [arr]);

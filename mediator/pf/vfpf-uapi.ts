@@ -250,3 +250,11 @@ export function encodeArg<N extends VfpfIocName>(name: N, value: Partial<VfpfIoc
 export function decodeArg<N extends VfpfIocName>(name: N, buf: Buffer): VfpfIocArgs[N] {
   return koffi.decode(buf, VFPF_UAPI_STRUCTS[VFPF_IOC[name].struct]) as VfpfIocArgs[N];
 }
+
+/** The struct vfpf_ioc_dirty_range[] DIRTY_START points at. */
+export function encodeRanges(ranges: readonly { iova: bigint; length: bigint }[]): Buffer {
+  const size = koffi.sizeof(VfpfIocDirtyRange);
+  const arr = stableBuffer(size * ranges.length);
+  ranges.forEach((r, i) => koffi.encode(arr, i * size, VfpfIocDirtyRange, { iova: r.iova, length: r.length }));
+  return arr;
+}
