@@ -31,6 +31,13 @@ export function guestBinaryPath(): string {
 
 const STDERR_KEEP = 8192;
 
+export interface GuestSpawnOptions {
+  env?: NodeJS.ProcessEnv;
+  /** command that runs the guest runner with the args appended, e.g. [node, main.js,
+   * 'guest'] for `vfmed guest`; default the vfmed-guest binary itself */
+  via?: string[];
+}
+
 export class GuestProcess {
   readonly name: string;
   readonly args: readonly string[];
@@ -41,10 +48,11 @@ export class GuestProcess {
   #stderr = '';
   #exit: GuestExit | null = null;
 
-  private constructor(name: string, args: string[], env?: NodeJS.ProcessEnv) {
+  private constructor(name: string, args: string[], opts: GuestSpawnOptions) {
     this.name = name;
     this.args = args;
-    this.#child = spawn(guestBinaryPath(), args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+    const [cmd, ...pre] = opts.via ?? [guestBinaryPath()];
+    this.#child = spawn(cmd!, [...pre, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
     let buf = '';
     this.#child.stdout!.setEncoding('utf8');
     this.#child.stdout!.on('data', (d: string) => {
@@ -90,8 +98,8 @@ export class GuestProcess {
     });
   }
 
-  static spawn(name: string, args: string[], env?: NodeJS.ProcessEnv): GuestProcess {
-    return new GuestProcess(name, args, env);
+  static spawn(name: string, args: string[], opts: GuestSpawnOptions = {}): GuestProcess {
+    return new GuestProcess(name, args, opts);
   }
 
   get pid(): number | undefined {
