@@ -12,23 +12,16 @@
  * No stack trace reaches the terminal; with --log-level debug the stack goes to the
  * structured log instead.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { repoRoot } from '../native/addon.js';
+import { packageVersion } from './version.js';
+import { addBindCommands } from './bind-command.js';
 import { addDemoCommand } from './demo-command.js';
+import { addGuestCommands } from './guest-command.js';
+import { addStartCommand } from './start-command.js';
+import { addStatusCommands } from './status-command.js';
 import { addBenchCommand } from '../../bench/cli.js';
 import { CommandFailed, oneLine } from './failure.js';
 import { EXIT_FAILURE, EXIT_USAGE } from './options.js';
-
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { version?: string };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
 
 function buildProgram(): Command {
   const program = new Command('vfmed')
@@ -42,6 +35,10 @@ function buildProgram(): Command {
     })
     .showSuggestionAfterError(true);
   addDemoCommand(program);
+  addStartCommand(program);
+  addStatusCommands(program);
+  addBindCommands(program);
+  addGuestCommands(program);
   addBenchCommand(program);
   return program;
 }

@@ -209,6 +209,25 @@ static void idle_pause(unsigned *idle)
 	nanosleep(&ts, NULL);
 }
 
+/*
+ * How many frames to take from RX in one poll. fwd and echo send one frame per frame they
+ * take, so they take only what the TX ring has room for: a frame they cannot send yet
+ * stays in the RX ring instead of being dropped, and the backlog propagates to the sender
+ * (the device's VF-to-VF path stalls the sender when the receiver's FIFO is full; from
+ * the uplink, the FIFO drops and counts). A forwarder is then lossless end to end.
+ */
+static unsigned rx_budget(struct wl *w)
+{
+	const struct vfmed_opts *o = w->o;
+	unsigned room;
+
+	if (o->workload != VFMED_WL_FWD && o->workload != VFMED_WL_ECHO)
+		return o->burst;
+	vfmed_igbvf_tx_reclaim(w->vf);
+	room = w->st->tx_count - 1 - vfmed_igbvf_tx_inflight(w->vf);
+	return room < o->burst ? room : o->burst;
+}
+
 static int received_errors(const struct vfmed_guest_state *st)
 {
 	for (unsigned s = 0; s < VFMED_MAX_STREAMS; s++)
@@ -256,7 +275,7 @@ int vfmed_workload_run(struct vfmed_runner *r)
 		if (gen)
 			work += tx_generate(&w, now);
 		if (rx_fn)
-			work += vfmed_igbvf_rx_poll(w.vf, o->burst, rx_fn, &w);
+			work += vfmed_igbvf_rx_poll(w.vf, rx_budget(&w), rx_fn, &w);
 		vfmed_igbvf_tx_doorbell(w.vf);
 		work += vfmed_igbvf_tx_reclaim(w.vf);
 
