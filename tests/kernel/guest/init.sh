@@ -96,6 +96,7 @@ pf_unload() {
 # Read-only, in a chroot with this guest's /proc, /dev (so /dev/vfpf, /dev/uio*, /dev/vfio),
 # /sys and a private /tmp mounted on top. Mounted once, by the first step that needs it.
 HOST=/host
+GUEST_MODROOT=/tmp/guest-modroot
 host_mount() {
 	[ -n "${vfmed_repo:-}" ] && [ -n "${vfmed_node:-}" ] || { echo "vfmed_repo/vfmed_node not given"; return 1; }
 	grep -q " $HOST 9p " /proc/mounts && return 0
@@ -114,13 +115,18 @@ host_mount() {
 		mount -t tmpfs tmpfs $HOST/tmp && mkdir -p "$HOST$vfmed_repo" &&
 		mount -o bind /repo "$HOST$vfmed_repo" ||
 		{ echo "cannot mount the private /tmp over the repository $vfmed_repo"; host_umount; return 1; }
+	# This kernel's modules, for the host's kmod when vfmed runs modprobe in the chroot (the
+	# host has no /lib/modules of this kernel): kmod takes "-d ROOT" from MODPROBE_OPTIONS.
+	mkdir -p $HOST$GUEST_MODROOT/lib/modules &&
+		mount -o bind /lib/modules $HOST$GUEST_MODROOT/lib/modules ||
+		{ echo "cannot bind this kernel's modules into the chroot"; host_umount; return 1; }
 }
 
 # Only on a failed mount: unmounting a used export costs ~1.5 s under TCG, and it is
 # read-only, so power-off loses nothing.
 host_umount() {
-	grep -q " $HOST$vfmed_repo " /proc/mounts && umount "$HOST$vfmed_repo"
-	for m in $HOST/tmp /repo $HOST/sys $HOST/dev $HOST/proc $HOST; do
+	for m in $HOST$GUEST_MODROOT/lib/modules "$HOST$vfmed_repo" $HOST/tmp /repo $HOST/sys $HOST/dev \
+		$HOST/proc $HOST; do
 		grep -q " $m " /proc/mounts && umount $m
 	done
 }
@@ -130,6 +136,14 @@ host_umount() {
 node_run() {
 	host_mount || return 1
 	timeout 150 chroot $HOST "$vfmed_node" "$@"
+}
+
+# vfmed ARGS...: the project's CLI (dist/mediator/cli/main.js) as an administrator runs it,
+# with a root PATH and this kernel's modules for its modprobe.
+vfmed() {
+	host_mount || return 1
+	PATH=/usr/sbin:/usr/bin:/sbin:/bin MODPROBE_OPTIONS="-d $GUEST_MODROOT" \
+		timeout 150 chroot $HOST "$vfmed_node" "$vfmed_repo/dist/mediator/cli/main.js" "$@"
 }
 
 # The mediator's kernel path: its compiled koffi binding of /dev/vfpf (KernelPf) drives
@@ -142,8 +156,8 @@ node_kernel_pf() {
 
 # ---- vfio-pci refused without an IOMMU ----------------------------------------------------
 vfio_refused_by_kernel() {
-	# The same request bind.sh refuses, made directly: the kernel must refuse it too, so the
-	# helper's message matches what really happens.
+	# The same request `vfmed bind` refuses, made directly: the kernel must refuse it too, so
+	# vfmed's report matches what really happens.
 	modprobe vfio-pci
 	dev=/sys/bus/pci/devices/$vfmed_spare
 	echo vfio-pci >"$dev/driver_override"
@@ -155,14 +169,66 @@ vfio_refused_by_kernel() {
 	echo "vfio-pci did not bind (no IOMMU group, no no-IOMMU mode)"
 }
 
-# ---- a spare ivshmem device through UIO: BAR read and write by mmap of resource2 ----------
-uio_spare() {
-	out=$(bind.sh bind uio_pci_generic "$vfmed_spare") || return 1
+# ---- vfmed bind / unbind of real PCI devices, each result checked in sysfs ---------------
+# uio_bind BDF...: to uio_pci_generic in one `vfmed bind` (which loads the driver itself);
+# each device then has the driver, and a /dev/uioN.
+uio_bind() {
+	vfmed bind "$@" --driver uio_pci_generic || return 1
+	for b in "$@"; do
+		d=$(driver_of "$b")
+		[ "$d" = uio_pci_generic ] || { echo "$b: driver '$d' after vfmed bind"; return 1; }
+		u=$(ls "/sys/bus/pci/devices/$b/uio" 2>/dev/null)
+		[ -n "$u" ] && [ -c "/dev/$u" ] || { echo "$b: no /dev/uioN after vfmed bind"; return 1; }
+	done
+}
+
+# vfio_bind BDF: from whatever driver it has straight to vfio-pci; the device node of its
+# IOMMU group must exist.
+vfio_bind() {
+	vfmed bind "$1" --driver vfio-pci || return 1
+	d=$(driver_of "$1")
+	[ "$d" = vfio-pci ] || { echo "$1: driver '$d' after vfmed bind"; return 1; }
+	g=$(basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")")
+	[ -c "/dev/vfio/$g" ] || { echo "$1: no /dev/vfio/$g"; return 1; }
+	echo "VFMED-DATA vfio-group $g"
+}
+
+# pci_unbind BDF...: no driver afterwards and driver_override cleared. --no-reprobe: these
+# ivshmem devices have no kernel driver of their own to give them back to.
+pci_unbind() {
+	vfmed unbind "$@" --no-reprobe || return 1
+	for b in "$@"; do
+		d=$(driver_of "$b")
+		[ -z "$d" ] || { echo "$b still bound to $d"; return 1; }
+		o=$(cat "/sys/bus/pci/devices/$b/driver_override")
+		[ "$o" = "(null)" ] || { echo "$b: driver_override '$o' left behind"; return 1; }
+	done
+}
+
+# vfio-pci without an IOMMU: vfmed must refuse, say why (its message goes to the host),
+# and leave the device as it was.
+vfio_refused() {
+	out=$(expect_fail CONFIG_VFIO_NOIOMMU vfmed bind "$vfmed_spare" --driver vfio-pci) || { echo "$out"; return 1; }
 	echo "$out"
+	echo "VFMED-DATA message $(echo "$out" | grep -m1 CONFIG_VFIO_NOIOMMU)"
+	d=$(driver_of "$vfmed_spare")
+	[ -z "$d" ] || { echo "the refused bind left $vfmed_spare bound to $d"; return 1; }
+	echo "refused, $vfmed_spare left unbound"
+}
+
+# `vfmed bind --check-noiommu`: fails on this kernel and says why.
+noiommu_report() {
+	out=$(expect_fail CONFIG_VFIO_NOIOMMU vfmed bind --check-noiommu) || { echo "$out"; return 1; }
+	echo "$out"
+	echo "VFMED-DATA message $(echo "$out" | grep -m1 CONFIG_VFIO_NOIOMMU)"
+}
+
+# The spare device's BAR through its UIO binding: read by mmap of resource2, and written.
+spare_bar() {
 	w=$(pci-bar "$vfmed_spare" 0) || return 1
 	echo "VFMED-DATA word0 $w"
 	pci-bar "$vfmed_spare" 0x2008 0x75696f21 >/dev/null || return 1 # "uio!"
-	bind.sh unbind "$vfmed_spare"
+	echo "spare BAR word 0 = $w, token written"
 }
 
 # ---- end: the kernel's own verdict --------------------------------------------------------
@@ -193,17 +259,17 @@ scenario_pf() {
 	# The host performs VF0's reset + VF_RESET mailbox handshake through the trapped register
 	# path; this PF driver answers it and enables the VF's RX/TX. Wait for that here.
 	step vf0-ready timeout 90 vfpf-ctl wait-enabled 0 60000
-	step uio-bind bind.sh bind uio_pci_generic "$vfmed_vf0"
+	step uio-bind uio_bind "$vfmed_vf0" "$vfmed_spare"
 	step uio-traffic timeout 120 uio-vf "$vfmed_vf0" --mac "$vfmed_mac0" --peer "$vfmed_peer" \
 		--rx "$vfmed_rx" --tx "$vfmed_tx" --timeout-ms 100000
-	step uio-unbind bind.sh unbind "$vfmed_vf0"
+	step uio-spare spare_bar
+	step uio-unbind pci_unbind "$vfmed_vf0" "$vfmed_spare"
 	# VF1 is driven by the host and passes traffic throughout; the host watches its frames.
 	step vf1-ready timeout 90 vfpf-ctl wait-enabled 1 60000
 	step node-kernel-pf node_kernel_pf
-	step noiommu-report expect_fail CONFIG_VFIO_NOIOMMU bind.sh noiommu
-	step vfio-bind-refused expect_fail CONFIG_VFIO_NOIOMMU bind.sh bind vfio-pci "$vfmed_spare"
+	step noiommu-report noiommu_report
+	step vfio-bind-refused vfio_refused
 	step vfio-kernel-refuses vfio_refused_by_kernel
-	step uio-spare uio_spare
 	step pf-unload pf_unload
 	step pf-reload pf_load
 	step pf-reload-info timeout 60 vfpf-ctl info
@@ -217,19 +283,19 @@ scenario_vfio() {
 	step pf-load pf_load
 	step pf-info timeout 60 vfpf-ctl info
 	step pf-unload pf_unload
-	step noiommu-report expect_fail CONFIG_VFIO_NOIOMMU bind.sh noiommu
-	step uio-spare uio_spare
-	step vfio-bind bind.sh bind vfio-pci "$vfmed_spare"
+	step uio-bind uio_bind "$vfmed_spare"
+	step uio-spare spare_bar
+	step vfio-bind vfio_bind "$vfmed_spare"
 	step vfio-probe timeout 60 vfio-probe "$vfmed_spare"
-	step vfio-unbind bind.sh unbind "$vfmed_spare"
+	step vfio-unbind pci_unbind "$vfmed_spare"
 	step kernel-clean kernel_clean
 }
 
 scenario_uio() {
-	step uio-bind bind.sh bind uio_pci_generic "$vfmed_vf0"
+	step uio-bind uio_bind "$vfmed_vf0"
 	step uio-traffic timeout 120 uio-vf "$vfmed_vf0" --mac "$vfmed_mac0" --peer "$vfmed_peer" \
 		--rx "$vfmed_rx" --tx "$vfmed_tx" --timeout-ms 100000
-	step uio-unbind bind.sh unbind "$vfmed_vf0"
+	step uio-unbind pci_unbind "$vfmed_vf0"
 	step kernel-clean kernel_clean
 }
 
