@@ -7,7 +7,8 @@
 #   - the initramfs: busybox + those + the in-tree modules the test loads (uio_pci_generic,
 #     vfio-pci, vfio_iommu_type1; virtio_pci + 9p to reach the host's Node over virtio-9p;
 #     and their dependencies).
-# Prints shell assignments: KVER= VMLINUZ= INITRD= KMOD= (eval-able, like fetch.sh).
+# Prints shell assignments: KVER= VMLINUZ= VMLINUX= INITRD= KMOD= (eval-able, like fetch.sh);
+# boot VMLINUX (the PVH-bootable ELF, no decompression at boot), VMLINUZ works too.
 #
 # Usage: scripts/kernel/guest-image.sh OUTDIR [--kmod path/to/vfpf.ko]
 # Uses VFMED_KERNEL_CACHE like fetch.sh.
@@ -55,5 +56,6 @@ done
 
 echo "KVER=$KVER"
 echo "VMLINUZ=$VMLINUZ"
+echo "VMLINUX=$VMLINUX"
 echo "INITRD=$out/initramfs.cpio.gz"
 echo "KMOD=$kmod"

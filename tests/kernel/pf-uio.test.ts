@@ -57,7 +57,7 @@ describe('PF module + UIO VF in a real kernel (QEMU)', () => {
   it('loads vfpf.ko, drives the PF admin queue, passes UIO traffic, saves/loads a VF under traffic, unloads clean', async () => {
     const bars = m.barFiles(); // PF, VF0..VF3, spare
     guest = QemuGuest.start({
-      repo: repoRoot(), vmlinuz: image.vmlinuz, initrd: image.initrd, ramFile: m.ramFile,
+      repo: repoRoot(), kernel: image.kernel, initrd: image.initrd, ramFile: m.ramFile,
       memMiB: MEM_MIB, bars, iommu: false, workDir: m.dir, timeoutSec: 400, share: '/',
       params: {
         vfmed_scenario: 'pf', vfmed_pf: barBdf(0), vfmed_vf0: barBdf(1), vfmed_vf1: barBdf(2),

@@ -38,7 +38,7 @@ describe('vfio-pci through an emulated IOMMU in a real kernel (QEMU)', () => {
 
   it('binds uio_pci_generic then vfio-pci, drives VFIO, and loads/unloads the PF module under VT-d', async () => {
     guest = QemuGuest.start({
-      repo: repoRoot(), vmlinuz: image.vmlinuz, initrd: image.initrd, ramFile: m.ramFile,
+      repo: repoRoot(), kernel: image.kernel, initrd: image.initrd, ramFile: m.ramFile,
       memMiB: MEM_MIB, bars: m.barFiles(), iommu: true, workDir: m.dir, timeoutSec: 300, share: '/',
       params: {
         vfmed_scenario: 'vfio', vfmed_pf: barBdf(0), vfmed_vf0: barBdf(1), vfmed_vf1: barBdf(2),
