@@ -352,6 +352,7 @@ uint32_t vfmed_irq_read_reg(struct vfmed_vf *vf, uint32_t off);
 
 /* vf-queue.c: register latch/sync shared by RX and TX */
 int  vfmed_vf_queues_sync(struct vfmed_vf *vf);
+int  vfmed_vf_rx_queues_sync(struct vfmed_vf *vf);   /* RX queues only (before a delivery) */
 void vfmed_queue_fault(struct vfmed_vf *vf, struct vfmed_queue *q, uint32_t code);
 void vfmed_queue_set_head(struct vfmed_vf *vf, struct vfmed_queue *q, uint32_t head);
 void vfmed_queue_disable(struct vfmed_vf *vf, struct vfmed_queue *q);
