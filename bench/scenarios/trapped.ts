@@ -8,7 +8,7 @@
 import type { ScenarioTable } from '../scenario-types.js';
 import { BATCH_SIZES, trafficRows } from './passthrough.js';
 
-const FRAMES = [64, 1514] as const;
+const FRAMES = [64, 1518] as const;
 const TRAP = { trapPages: [2, 3], tracker: 'tail-trap' };
 
 const pt = trafficRows('passthrough', FRAMES, BATCH_SIZES);

@@ -70,8 +70,6 @@ function flagsToConfig(f: StartFlags): PartialConfig {
       ...(f.replayLoop !== undefined ? { loop: f.replayLoop } : {}),
       ...(f.replayStart !== undefined ? { start: f.replayStart } : {}),
     };
-  } else if (f.replayRate !== undefined || f.replayLoop !== undefined || f.replayStart !== undefined) {
-    throw new CommandFailed('vfmed: error: --replay-rate/--replay-loop/--replay-start need --replay FILE', EXIT_USAGE);
   }
   if (f.tap !== undefined) up['tap'] = { name: typeof f.tap === 'string' ? f.tap : '' };
   if (Object.keys(up).length) p.uplink = up;
@@ -87,7 +85,22 @@ function configOf(f: StartFlags): DaemonConfig {
     const layers: PartialConfig[] = [];
     if (f.config) layers.push(loadConfigFile(f.config));
     layers.push(flagConfig(flagsToConfig(f)));
-    return resolveConfig(...layers);
+    const c = resolveConfig(...layers);
+    // Without --replay, the replay flags adjust the config file's replay.
+    if (f.replay === undefined && (f.replayRate !== undefined || f.replayLoop !== undefined || f.replayStart !== undefined)) {
+      if (!c.uplink.replay) {
+        throw new CommandFailed('vfmed: error: --replay-rate/--replay-loop/--replay-start need a replay (--replay FILE, or uplink.replay in the config)', EXIT_USAGE);
+      }
+      if (f.replayRate !== undefined) c.uplink.replay.rate = f.replayRate;
+      if (f.replayLoop !== undefined) c.uplink.replay.loop = f.replayLoop;
+      if (f.replayStart !== undefined) {
+        if (f.replayStart !== 'rx-ready' && f.replayStart !== 'now') {
+          throw new CommandFailed(`vfmed: error: --replay-start must be rx-ready or now, got '${f.replayStart}'`, EXIT_USAGE);
+        }
+        c.uplink.replay.start = f.replayStart;
+      }
+    }
+    return c;
   } catch (e) {
     if (e instanceof CommandFailed) throw e;
     throw new CommandFailed(`vfmed start: ${oneLine(e)}`, EXIT_USAGE);

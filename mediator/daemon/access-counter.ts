@@ -15,9 +15,15 @@ import { PciRegion } from '../vfio/protocol.js';
 const PAGE = 4096n;
 export const BAR0_PAGES = 4;
 
+/** Distinct BAR0 offsets tracked by writesByOffset; writes to further offsets are only
+ * counted per page (a client probing the whole BAR cannot grow the table). */
+const MAX_OFFSETS = 64;
+
 export interface AccessCounts {
   /** per BAR0 page: REGION_READ and REGION_WRITE messages that reached the device */
   bar0: { reads: number[]; writes: number[] };
+  /** REGION_WRITEs of BAR0 by register offset ("0x0c40": 5): which registers trapped */
+  writesByOffset: Record<string, number>;
   config: { reads: number; writes: number };
   msix: { reads: number; writes: number };
 }
@@ -25,6 +31,7 @@ export interface AccessCounts {
 export class AccessCounter extends DelegatingDevice {
   readonly counts: AccessCounts = {
     bar0: { reads: new Array<number>(BAR0_PAGES).fill(0), writes: new Array<number>(BAR0_PAGES).fill(0) },
+    writesByOffset: {},
     config: { reads: 0, writes: 0 },
     msix: { reads: 0, writes: 0 },
   };
@@ -37,6 +44,12 @@ export class AccessCounter extends DelegatingDevice {
     if (index === PciRegion.BAR0) {
       const page = Number(offset / PAGE);
       if (page >= 0 && page < BAR0_PAGES) (write ? this.counts.bar0.writes : this.counts.bar0.reads)[page]!++;
+      if (write) {
+        const key = `0x${offset.toString(16).padStart(4, '0')}`;
+        const by = this.counts.writesByOffset;
+        if (key in by) by[key]!++;
+        else if (Object.keys(by).length < MAX_OFFSETS) by[key] = 1;
+      }
     } else if (index === PciRegion.CONFIG) {
       if (write) this.counts.config.writes++;
       else this.counts.config.reads++;

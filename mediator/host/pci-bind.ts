@@ -298,14 +298,17 @@ export function bindPciDevice(address: string, opts: BindOptions): BindResult {
       }
     }
     if (!fs.settle(() => fs.driverOf(bdf) === driver)) {
-      if (opts.method !== 'new-id') {
-        try {
-          fs.write(fs.dev(bdf, 'driver_override'), '\n', `clearing driver_override of ${bdf}`);
-        } catch { /* the bind error below is the one to report */ }
-      }
+      // Leave the device as we found it as far as we can: no override, and a probe so its
+      // own driver takes it back. The bind error is the one to report.
+      try {
+        if (opts.method !== 'new-id') fs.write(fs.dev(bdf, 'driver_override'), '\n', `clearing driver_override of ${bdf}`);
+        if (fs.driverOf(bdf) === null) fs.write(join(fs.root, 'bus', 'pci', 'drivers_probe'), bdf, `reprobing ${bdf}`);
+        if (previous !== null) fs.settle(() => fs.driverOf(bdf) !== null);
+      } catch { /* see above */ }
       const now = fs.driverOf(bdf);
       throw new PciBindError('VFMED_ERR_PCI_KERNEL',
-        `${driver} did not bind ${bdf}${now ? ` (it is bound to ${now})` : ''}; see dmesg for the kernel's reason`);
+        `${driver} did not bind ${bdf} (see dmesg for the kernel's reason); the device is now `
+        + `${now ? `bound to ${now}` : 'without a driver'}`);
     }
   }
   const { devnode, group } = devnodeOf(fs, bdf, driver, noiommu);
