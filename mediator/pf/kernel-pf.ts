@@ -30,9 +30,13 @@ import {
   type DirtyRange, type PfBackend, type PfDevInfo, type PfVfConfig, type PfVfStats,
 } from './pf-backend.js';
 import {
-  decodeArg, encodeArg, encodeRanges, stableBuffer, userPtr, VFPF_IOC, VFPF_IOC_BITMAP_MAX,
-  VFPF_IOC_DIRTY_MAX_RANGES, VFPF_IOC_STATE_MAX, type VfpfIocArgs, type VfpfIocName,
+  decodeArg, encodeArg, encodeRanges, POINTER_FIELDS, stableBuffer, userPtr, VFPF_IOC,
+  VFPF_IOC_BITMAP_MAX, VFPF_IOC_DIRTY_MAX_RANGES, VFPF_IOC_STATE_MAX, type VfpfIocArgs,
+  type VfpfIocName,
 } from './vfpf-uapi.js';
+
+/** Below this, an address is in the first page, which Linux never maps (mmap_min_addr). */
+const NEVER_MAPPED = 4096n;
 
 export const VFPF_CDEV_PATH = '/dev/vfpf';
 
@@ -98,16 +102,30 @@ export class KernelPf implements PfBackend {
   }
 
   /**
-   * One request: encodes `arg` (absent fields, pads included, are zero), calls ioctl(2),
-   * throws the errno, and returns the struct as the kernel left it (for _IOR/_IOWR). The
-   * building block of every method below; exported for diagnostics that need a field the
-   * typed methods never set (e.g. a non-zero pad, to see the module refuse it). `pin`: the
-   * buffers whose userPtr() the struct carries.
+   * A request exactly as given, for diagnostics that need what the typed methods never send
+   * (a non-zero pad, a length over the uapi limit, a bad user pointer) to see the module
+   * refuse it. Fields are checked against the struct's widths, and pointer fields may only
+   * hold first-page addresses, which are never mapped: the kernel must answer EFAULT, so a
+   * raw request can never make it write into this process's memory.
    */
-  request<N extends VfpfIocName>(name: N, arg: Partial<VfpfIocArgs[N]> = {}, detail?: string,
+  rawRequest<N extends VfpfIocName>(name: N, arg: Partial<VfpfIocArgs[N]> = {}): VfpfIocArgs[N] {
+    if (!Object.hasOwn(VFPF_IOC, name)) throw new RangeError(`unknown vfpf ioctl ${String(name)}`);
+    for (const [field, v] of Object.entries(arg)) {
+      if (POINTER_FIELDS.has(field) && (typeof v !== 'bigint' || v < 0n || v >= NEVER_MAPPED)) {
+        throw new RangeError(`rawRequest: ${field} may only be an unmappable address below ${NEVER_MAPPED}`);
+      }
+    }
+    return this.#request(name, arg, `raw, ${this.path}`);
+  }
+
+  /**
+   * One request: encodes `arg` (absent fields, pads included, are zero), calls ioctl(2),
+   * throws the errno, and returns the struct as the kernel left it (for _IOR/_IOWR). `pin`:
+   * the buffers whose userPtr() the struct carries.
+   */
+  #request<N extends VfpfIocName>(name: N, arg: Partial<VfpfIocArgs[N]> = {}, detail?: string,
     pin: readonly Buffer[] = []): VfpfIocArgs[N] {
     const ioc = VFPF_IOC[name];
-    if (!ioc) throw new RangeError(`unknown vfpf ioctl ${String(name)}`);
     const fd = this.#f;
     const buf = encodeArg(name, arg);
     let rc: number;
@@ -122,7 +140,7 @@ export class KernelPf implements PfBackend {
   }
 
   info(): PfDevInfo {
-    const o = this.request('GET_INFO');
+    const o = this.#request('GET_INFO');
     return {
       modelId: o.model_id, abiMajor: o.abi_major, abiMinor: o.abi_minor, maxVfs: o.max_vfs,
       numVfs: o.num_vfs, queuesPerVf: o.queues_per_vf, rxFifoBytes: o.rx_fifo_bytes,
@@ -136,16 +154,16 @@ export class KernelPf implements PfBackend {
 
   sriovEnable(numVfs: number): number {
     checkU32('numVfs', numVfs);
-    return this.request('SRIOV_ENABLE', { num_vfs: numVfs }, `${numVfs} VFs`).num_vfs;
+    return this.#request('SRIOV_ENABLE', { num_vfs: numVfs }, `${numVfs} VFs`).num_vfs;
   }
 
   setVfMac(vf: number, mac: Uint8Array): void {
     checkMac(mac);
-    this.request('SET_MAC', { vf: this.#vf(vf), mac: Uint8Array.from(mac) }, `VF ${vf}`);
+    this.#request('SET_MAC', { vf: this.#vf(vf), mac: Uint8Array.from(mac) }, `VF ${vf}`);
   }
 
   vfConfig(vf: number): PfVfConfig {
-    const o = this.request('VF_CONFIG', { vf: this.#vf(vf) }, `VF ${vf}`);
+    const o = this.#request('VF_CONFIG', { vf: this.#vf(vf) }, `VF ${vf}`);
     return {
       mac: Uint8Array.from(o.mac), rxEnabled: (o.enable & 1) !== 0,
       txEnabled: (o.enable & 2) !== 0, maxFrame: o.max_frame, mcCount: o.mc_count,
@@ -154,7 +172,7 @@ export class KernelPf implements PfBackend {
   }
 
   vfStats(vf: number): PfVfStats {
-    const o = this.request('STATS', { vf: this.#vf(vf) }, `VF ${vf}`);
+    const o = this.#request('STATS', { vf: this.#vf(vf) }, `VF ${vf}`);
     return {
       rxPackets: big(o.rx_packets), rxBytes: big(o.rx_bytes), txPackets: big(o.tx_packets),
       txBytes: big(o.tx_bytes), rxMcast: big(o.rx_mcast), rxLbPackets: big(o.rx_lb_packets),
@@ -166,26 +184,26 @@ export class KernelPf implements PfBackend {
   }
 
   vfFlr(vf: number): void {
-    this.request('VF_FLR', { vf: this.#vf(vf) }, `VF ${vf}`);
+    this.#request('VF_FLR', { vf: this.#vf(vf) }, `VF ${vf}`);
   }
 
   quiesce(vf: number): void {
-    this.request('VF_QUIESCE', { vf: this.#vf(vf) }, `VF ${vf}`);
+    this.#request('VF_QUIESCE', { vf: this.#vf(vf) }, `VF ${vf}`);
   }
 
   resume(vf: number): void {
-    this.request('VF_RESUME', { vf: this.#vf(vf) }, `VF ${vf}`);
+    this.#request('VF_RESUME', { vf: this.#vf(vf) }, `VF ${vf}`);
   }
 
   stateSize(vf: number): number {
-    return this.request('STATE_SIZE', { vf: this.#vf(vf) }, `VF ${vf}`).size;
+    return this.#request('STATE_SIZE', { vf: this.#vf(vf) }, `VF ${vf}`).size;
   }
 
   save(vf: number, cap?: number): Buffer {
     this.#vf(vf);
     const once = (c: number): Buffer => {
       const buf = stableBuffer(c);
-      const o = this.request('SAVE', { vf, len: c, buf: userPtr(buf) }, `VF ${vf}, ${c}-byte buffer`, [buf]);
+      const o = this.#request('SAVE', { vf, len: c, buf: userPtr(buf) }, `VF ${vf}, ${c}-byte buffer`, [buf]);
       if (o.len > c) throw new VfmedSystemError(`ioctl(VFPF_IOC_SAVE)`, 5, `the module reports ${o.len} bytes written into ${c}`);
       return buf.subarray(0, o.len);
     };
@@ -206,7 +224,7 @@ export class KernelPf implements PfBackend {
     // A copy whose memory is off the V8 heap: the kernel reads it through a raw address.
     const buf = stableBuffer(src.length);
     src.copy(buf);
-    this.request('LOAD', { vf, len: buf.length, buf: userPtr(buf) }, `VF ${vf}, ${buf.length}-byte blob`, [buf]);
+    this.#request('LOAD', { vf, len: buf.length, buf: userPtr(buf) }, `VF ${vf}, ${buf.length}-byte blob`, [buf]);
   }
 
   dirtyStart(vf: number, pageShift: number, ranges: readonly DirtyRange[]): void {
@@ -217,7 +235,7 @@ export class KernelPf implements PfBackend {
       throw new RangeError(`1..${VFPF_IOC_DIRTY_MAX_RANGES} ranges (VFPF_IOC_DIRTY_MAX_RANGES), got ${ranges.length}`);
     }
     const arr = encodeRanges(ranges);
-    this.request('DIRTY_START', {
+    this.#request('DIRTY_START', {
       vf, page_shift: pageShift, nr_ranges: ranges.length, ranges: userPtr(arr),
     }, `VF ${vf}, ${ranges.length} ranges at 2^${pageShift}`, [arr]);
   }
@@ -229,13 +247,13 @@ export class KernelPf implements PfBackend {
       throw new RangeError(`dirty report window needs a ${bytes}-byte bitmap, over VFPF_IOC_BITMAP_MAX (${VFPF_IOC_BITMAP_MAX})`);
     }
     const bm = stableBuffer(Math.max(bytes, 1));
-    this.request('DIRTY_REPORT', {
+    this.#request('DIRTY_REPORT', {
       vf, iova, length, bitmap: userPtr(bm), bitmap_len: BigInt(bm.length),
     }, `VF ${vf}, 0x${iova.toString(16)}+0x${length.toString(16)}`, [bm]);
     return bm.subarray(0, bytes);
   }
 
   dirtyStop(vf: number): void {
-    this.request('DIRTY_STOP', { vf: this.#vf(vf) }, `VF ${vf}`);
+    this.#request('DIRTY_STOP', { vf: this.#vf(vf) }, `VF ${vf}`);
   }
 }

@@ -239,8 +239,40 @@ export function userPtr(buf: Buffer): bigint {
   return koffi.address(buf);
 }
 
+/** The __u64 fields that carry a user-space address. */
+export const POINTER_FIELDS: ReadonlySet<string> = new Set(['buf', 'ranges', 'bitmap']);
+
+/**
+ * Checks an argument object against its struct, because koffi.encode() would silently wrap
+ * or truncate: only the struct's fields, integers (bigint for 64-bit fields) within the
+ * field's width, byte arrays of exactly the field's length. RangeError/TypeError otherwise.
+ */
+export function checkArg(name: VfpfIocName, value: Record<string, unknown>): void {
+  const struct = VFPF_IOC[name].struct;
+  const members = VFPF_UAPI_STRUCTS[struct].members ?? {};
+  if (typeof value !== 'object' || value === null) throw new TypeError(`${struct}: the argument must be an object`);
+  for (const [field, v] of Object.entries(value)) {
+    const m = members[field];
+    if (!m) throw new TypeError(`struct ${struct} has no field '${field}'`);
+    const t = koffi.type(m.type) as unknown as { primitive: string; size: number; length?: number };
+    if (t.primitive === 'Array') {
+      if (!(v instanceof Uint8Array) || v.length !== t.length) {
+        throw new TypeError(`${struct}.${field} must be a Uint8Array of ${t.length} bytes`);
+      }
+    } else if (t.size === 8) {
+      if (typeof v !== 'bigint' || v < 0n || v >= 1n << 64n) throw new RangeError(`${struct}.${field} must be a bigint in [0, 2^64)`);
+    } else {
+      const max = 2 ** (8 * t.size) - 1;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) {
+        throw new RangeError(`${struct}.${field} must be an integer in [0, ${max}], got ${String(v)}`);
+      }
+    }
+  }
+}
+
 /** Encodes the request's argument struct; absent fields are zero (pads included). */
 export function encodeArg<N extends VfpfIocName>(name: N, value: Partial<VfpfIocArgs[N]>): Buffer {
+  checkArg(name, value as Record<string, unknown>);
   const type = VFPF_UAPI_STRUCTS[VFPF_IOC[name].struct];
   const buf = stableBuffer(koffi.sizeof(type));
   koffi.encode(buf, type, value);

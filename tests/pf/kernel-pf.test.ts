@@ -137,8 +137,31 @@ describe('KernelPf: requests on the wire', () => {
 
   it('a raw request with a non-zero pad reaches the module as written (diagnostics)', () => {
     const { dev, pf } = rig();
-    expect(sysErr(() => pf.request('VF_QUIESCE', { vf: 0, pad: 1 }))).toMatchObject({ code: 'EINVAL' });
+    expect(sysErr(() => pf.rawRequest('VF_QUIESCE', { vf: 0, pad: 1 }))).toMatchObject({ code: 'EINVAL' });
     expect(dev.calls[0]!.arg.readUInt32LE(4)).toBe(1);
+  });
+
+  it.each([
+    ['a pointer into mapped memory', (pf: KernelPf) => pf.rawRequest('SAVE', { vf: 0, len: 64, buf: 0x7f00_0000_0000n }), RangeError],
+    ['a pointer that is not a bigint', (pf: KernelPf) => pf.rawRequest('LOAD', { vf: 0, len: 64, buf: 1 as unknown as bigint }), RangeError],
+    ['a field the struct lacks', (pf: KernelPf) => pf.rawRequest('VF_RESUME', { vf: 0, flags: 1 } as never), TypeError],
+    ['a negative u32', (pf: KernelPf) => pf.rawRequest('VF_RESUME', { vf: -1 }), RangeError],
+    ['a u32 beyond its width', (pf: KernelPf) => pf.rawRequest('SRIOV_ENABLE', { num_vfs: 2 ** 32 }), RangeError],
+    ['a u16 beyond its width', (pf: KernelPf) => pf.rawRequest('VF_CONFIG', { vf: 0, enable: 0x1_0000 }), RangeError],
+    ['a 64-bit field as a number', (pf: KernelPf) => pf.rawRequest('DIRTY_REPORT', { vf: 0, iova: 0 as unknown as bigint }), RangeError],
+    ['a MAC of 7 bytes', (pf: KernelPf) => pf.rawRequest('SET_MAC', { vf: 0, mac: new Uint8Array(7) }), TypeError],
+    ['an unknown request', (pf: KernelPf) => pf.rawRequest('NOPE' as never, {}), RangeError],
+  ] as const)('a raw request with %s is refused before the ioctl', (_what, call, type) => {
+    const { dev, pf } = rig();
+    expect(() => call(pf)).toThrow(type);
+    expect(dev.calls).toEqual([]);
+  });
+
+  it('a raw request may carry a first-page pointer: the module, not this process, is hit (EFAULT there)', () => {
+    const { dev, pf } = rig();
+    dev.fail.set('LOAD', { errno: E.EFAULT });
+    expect(sysErr(() => pf.rawRequest('LOAD', { vf: 0, len: 64, buf: 1n }))).toMatchObject({ code: 'EFAULT' });
+    expect(dev.calls[0]!.arg.readBigUInt64LE(8)).toBe(1n);
   });
 });
 

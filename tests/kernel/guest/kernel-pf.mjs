@@ -183,9 +183,9 @@ try {
     `a refused LOAD changed VF1 (rx ${before.rxPackets} -> ${after.rxPackets}, fifo ${before.fifoFrames} -> ${after.fifoFrames})`);
 
   // Raw requests the typed methods never make: the module's own checks.
-  expectErrno('VF_QUIESCE with a non-zero pad (raw)', 'EINVAL', () => pf.request('VF_QUIESCE', { vf: MIG_VF, pad: 1 }));
-  expectErrno('LOAD beyond VFPF_IOC_STATE_MAX (raw)', 'E2BIG', () => pf.request('LOAD', { vf: MIG_VF, len: VFPF_IOC_STATE_MAX + 1, buf: 0n }));
-  expectErrno('LOAD from a bad user pointer (raw)', 'EFAULT', () => pf.request('LOAD', { vf: MIG_VF, len: blob.length, buf: 1n }));
+  expectErrno('VF_QUIESCE with a non-zero pad (raw)', 'EINVAL', () => pf.rawRequest('VF_QUIESCE', { vf: MIG_VF, pad: 1 }));
+  expectErrno('LOAD beyond VFPF_IOC_STATE_MAX (raw)', 'E2BIG', () => pf.rawRequest('LOAD', { vf: MIG_VF, len: VFPF_IOC_STATE_MAX + 1, buf: 0n }));
+  expectErrno('LOAD from a bad user pointer (raw)', 'EFAULT', () => pf.rawRequest('LOAD', { vf: MIG_VF, len: blob.length, buf: 1n }));
 
   vf1.loadState(blob);
   check(pf.vfConfig(MIG_VF).quiesced, 'VF1 not quiesced right after LOAD');
