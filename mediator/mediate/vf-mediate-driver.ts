@@ -52,12 +52,10 @@ export class VfMediateDriver implements MediateDriver {
       tracker: mode,
       ackTimeoutMs: this.opts.ackTimeoutMs,
       onError: (e, what) => this.opts.onError?.(vf, e, what),
+      onRelease: () => {
+        if (this.#handles.get(vf) === h) this.#handles.delete(vf);
+      },
     });
-    const release = h.release.bind(h);
-    h.release = () => {
-      if (this.#handles.get(vf) === h) this.#handles.delete(vf);
-      release();
-    };
     this.#handles.set(vf, h);
     return h;
   }

@@ -65,6 +65,8 @@ export interface VfMediateHandleDeps {
   ackTimeoutMs?: number;
   /** Failures the client only sees as an errno (e.g. why a stream was refused). */
   onError?: (e: unknown, what: string) => void;
+  /** Called once when the handle is released. */
+  onRelease?: () => void;
 }
 
 export class VfMediateHandle implements MediateHandle {
@@ -81,12 +83,14 @@ export class VfMediateHandle implements MediateHandle {
   readonly #features: VfDeviceFeatures;
   readonly #control: PfVfControl;
   readonly #onError: (e: unknown, what: string) => void;
+  readonly #onRelease: () => void;
   #released = false;
 
   constructor(deps: VfMediateHandleDeps) {
     this.device = deps.device;
     this.#control = deps.control;
     this.#onError = deps.onError ?? (() => {});
+    this.#onRelease = deps.onRelease ?? (() => {});
     this.traps = new BarTrapController({ os: deps.os, ackTimeoutMs: deps.ackTimeoutMs });
     this.memory = new DmaWindowReader(deps.os);
     this.#regs = new BarRegisters(deps.os, this.device.nic.vfBarFd(this.device.vf));
@@ -249,6 +253,7 @@ export class VfMediateHandle implements MediateHandle {
     attempt(() => this.traps.release());
     attempt(() => this.memory.clear());
     attempt(() => this.#regs.close());
+    attempt(() => this.#onRelease());
     if (first) throw first;
   }
 

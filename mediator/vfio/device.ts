@@ -26,7 +26,7 @@ import type { RegionCapability, SparseArea } from './messages.js';
 
 export type MaybePromise<T> = T | Promise<T>;
 
-const { ENOTSUP, ENOTTY } = constants.errno;
+const { ENOTTY } = constants.errno;
 
 export interface DeviceInfoDesc {
   /** VFIO_DEVICE_FLAGS_* */
@@ -189,23 +189,21 @@ export class DelegatingDevice implements VfioDevice {
   open(): void {
     this.inner.open?.();
   }
-  migDataRead(size: number): MaybePromise<Uint8Array> {
-    if (!this.inner.migDataRead) throw noMigration('MIG_DATA_READ');
-    return this.inner.migDataRead(size);
+  /** Present exactly when the inner device has it (a device without migration keeps
+   * answering MIG_DATA_* with ENOTSUP before anything else is looked at). */
+  get migDataRead(): ((size: number) => MaybePromise<Uint8Array>) | undefined {
+    const inner = this.inner;
+    return inner.migDataRead ? (size) => inner.migDataRead!(size) : undefined;
   }
-  migDataWrite(data: Uint8Array): MaybePromise<void> {
-    if (!this.inner.migDataWrite) throw noMigration('MIG_DATA_WRITE');
-    return this.inner.migDataWrite(data);
+  get migDataWrite(): ((data: Uint8Array) => MaybePromise<void>) | undefined {
+    const inner = this.inner;
+    return inner.migDataWrite ? (data) => inner.migDataWrite!(data) : undefined;
   }
   mmapOffered(index: number, mmap: RegionMmap): void {
     this.inner.mmapOffered?.(index, mmap);
   }
 }
 
-/** What a device without migration answers to MIG_DATA_READ/WRITE (as before they existed). */
-export function noMigration(cmd: string): VfmedError {
-  return new VfmedError('VFMED_ERR_VFIO_UNSUPPORTED', `${cmd} is not supported by this server`, ENOTSUP);
-}
 
 /** True for a thenable (what a MaybePromise-returning method gave back). */
 export function isPromise<T>(v: MaybePromise<T>): v is Promise<T> {

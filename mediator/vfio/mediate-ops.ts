@@ -172,14 +172,14 @@ export class MediatedDevice extends DelegatingDevice {
     return chain(h.feature(flags, data, argsz), (r) => (r === PASSTHROUGH ? super.feature(flags, data, argsz) : r));
   }
 
-  override migDataRead(size: number): MaybePromise<Uint8Array> {
+  override get migDataRead(): ((size: number) => MaybePromise<Uint8Array>) | undefined {
     const h = this.#handle;
-    return h?.migDataRead ? h.migDataRead(size) : super.migDataRead(size);
+    return h?.migDataRead ? (size) => h.migDataRead!(size) : super.migDataRead;
   }
 
-  override migDataWrite(data: Uint8Array): MaybePromise<void> {
+  override get migDataWrite(): ((data: Uint8Array) => MaybePromise<void>) | undefined {
     const h = this.#handle;
-    return h?.migDataWrite ? h.migDataWrite(data) : super.migDataWrite(data);
+    return h?.migDataWrite ? (data) => h.migDataWrite!(data) : super.migDataWrite;
   }
 
   override reset(): MaybePromise<void> {
