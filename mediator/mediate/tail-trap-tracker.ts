@@ -97,6 +97,14 @@ const FRESH_STATS = (): TailTrapStats => ({
   trappedTailWrites: 0, descriptorsRead: 0, harvested: 0, untracked: 0, unreadable: 0, allDirtyReports: 0,
 });
 
+/** Where the device went on from after a configuration write: `wanted` if it is a valid
+ * index, else the head it had (a rejected head write), else 0 (an invalid head register
+ * restarts the ring at 0). */
+function startHead(wanted: number, had: number, count: number): number {
+  if (wanted < count) return wanted;
+  return had < count ? had : 0;
+}
+
 export class TailTrapTracker implements DirtyTracker {
   readonly mode = 'tail-trap' as const;
   #ranges: IovaRange[] = [];
@@ -175,7 +183,7 @@ export class TailTrapTracker implements DirtyTracker {
       if (value & R.CTRL_RST) this.afterReset();
       return;
     }
-    if (this.#pre) this.#resync(off);
+    if (this.#pre) this.#resync(off, value);
   }
 
   /** Before the VF is reset (CTRL.RST, FLR): harvest what completed, remember the heads. */
@@ -185,7 +193,7 @@ export class TailTrapTracker implements DirtyTracker {
 
   /** After the reset: the queues are rebuilt from the registers (normally disabled now). */
   afterReset(): void {
-    if (this.#started && this.#pre) this.#resync(-1);
+    if (this.#started && this.#pre) this.#resync(-1, 0);
   }
 
   report(iova: bigint, length: bigint, pageSize: bigint): Buffer {
@@ -223,11 +231,13 @@ export class TailTrapTracker implements DirtyTracker {
   }
 
   /**
-   * Rebuilds both queues after a configuration write to `off`; harvests what the device
-   * completed during it (from the head it had before), except where the write itself set
-   * the head (a software RDH/TDH write moves the head without completing anything).
+   * Rebuilds both queues after a configuration write of `value` to `off`, and harvests what
+   * the device completed during the write: from the head it had before (an ENABLE latches
+   * the head register; an invalid one restarts the ring at 0), or from the head the write
+   * set (a software RDH/TDH write is adopted when valid, and the device may go on from it
+   * within the same write).
    */
-  #resync(off: number): void {
+  #resync(off: number, value: number): void {
     const pre = this.#pre!;
     this.#pre = null;
     for (let q = 0; q < VF_NUM_QUEUES; q++) {
@@ -240,18 +250,15 @@ export class TailTrapTracker implements DirtyTracker {
         // only be read now. Slots the write itself completed stay unknown (all-dirty).
         known = this.#freeze(() => this.#readRing(q));
       }
-      const rx = this.#loadRx(q, known);
-      if (rx.enabled && off !== R.RDH(q) && pre.rxHead[q]! < rx.count) {
-        rx.lastHead = pre.rxHead[q]!;
-        this.#rx[q] = rx;
-        this.#harvestRx(q);
-      } else {
-        this.#rx[q] = rx;
-      }
+      const count = (this.regs.read32(R.RDLEN(q)) >>> 0) / DESC_SIZE;
+      const from = startHead(off === R.RDH(q) ? value & 0xffff : pre.rxHead[q]!, pre.rxHead[q]!, count);
+      const rx = this.#loadRx(q, known, from);
+      this.#rx[q] = rx;
+      if (rx.enabled) this.#harvestRx(q);
       const tx = this.#loadTx(q);
       this.#tx[q] = tx;
-      if (tx.enabled && off !== R.TDH(q) && pre.txHead[q]! < tx.count) {
-        tx.lastHead = pre.txHead[q]!;
+      if (tx.enabled) {
+        tx.lastHead = startHead(off === R.TDH(q) ? value & 0xffff : pre.txHead[q]!, pre.txHead[q]!, tx.count);
         this.#harvestTx(q);
       }
     }
@@ -280,12 +287,16 @@ export class TailTrapTracker implements DirtyTracker {
     return (BigInt(this.regs.read32(R.RDBAH(q)) >>> 0) << 32n) | BigInt(this.regs.read32(R.RDBAL(q)) >>> 0);
   }
 
-  /** A shadow of RX queue q from the registers; slots [head, tail) take their address from `known`. */
-  #loadRx(q: number, known: Map<number, bigint>): RxShadow {
+  /**
+   * A shadow of RX queue q from the registers; slots [from, tail) take their address from
+   * `known` (from = the head register unless the device may already have gone on from an
+   * earlier head, see #resync).
+   */
+  #loadRx(q: number, known: Map<number, bigint>, from?: number): RxShadow {
     const enabled = (this.regs.read32(R.RXDCTL(q)) & R.XDCTL_ENABLE) !== 0;
     const count = (this.regs.read32(R.RDLEN(q)) >>> 0) / DESC_SIZE;
     const ok = Number.isInteger(count) && count > 0;
-    const head = this.regs.read32(R.RDH(q)) & 0xffff;
+    const head = from ?? (this.regs.read32(R.RDH(q)) & 0xffff);
     const tail = this.regs.read32(R.RDT(q)) & 0xffff;
     const s: RxShadow = {
       enabled: enabled && ok,

@@ -185,6 +185,11 @@ static int queue_up(struct vfmed_vf *vf, unsigned q)
 	vf_wr32(vf, E1000_RDBAL(q), (uint32_t)g->rx_ring);
 	vf_wr32(vf, E1000_RDBAH(q), (uint32_t)(g->rx_ring >> 32));
 	vf_wr32(vf, E1000_RDLEN(q), st->rx_count * E1000_DESC_SIZE);
+	/* Head and tail to 0 before enabling, as Linux igbvf does: after a re-initialisation
+	 * the registers still hold the previous run's indices, and an ENABLE that latched them
+	 * would let the device fill descriptors the driver is not looking at. */
+	vf_wr32(vf, E1000_RDH(q), 0);
+	vf_wr32(vf, E1000_RDT(q), 0);
 	vf_wr32(vf, E1000_SRRCTL(q), E1000_SRRCTL_DESCTYPE_ADV_ONEBUF | E1000_SRRCTL_DROP_EN |
 		(st->rx_buf_kib & E1000_SRRCTL_BSIZEPKT_MASK));
 	g->rx_laps = 0;
