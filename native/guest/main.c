@@ -72,6 +72,8 @@ static const char usage_text[] =
 "                           (pre-copy, stop-copy, resume there) and go on\n"
 "      --migration-v1       use the v1 migration region instead of v2\n"
 "      --precopy-ms MS      keep running in PRE_COPY this long (default 50)\n"
+"      --precopy-rx-hold    do not poll RX during PRE_COPY (a busy guest: frames wait\n"
+"                           in the ring and the device's RX FIFO when the VF is saved)\n"
 "      --save-to FILE       on SIGUSR1 save the VF state into FILE and exit\n"
 "      --resume             continue the guest found in --ram-file (no reset, no init)\n"
 "      --load-from FILE     with --resume: load this VF state into the device first\n"
@@ -93,7 +95,7 @@ enum {
 	OPT_PCAP, OPT_NO_STAMP, OPT_SEQ0, OPT_FWD_L2, OPT_BURST, OPT_STATS, OPT_BUSY, OPT_STRICT,
 	OPT_CONNECT_TO, OPT_REPLY_TO, OPT_MBX_TO, OPT_LINK_WAIT, OPT_DRAIN_TO, OPT_HELP,
 	OPT_QUEUES, OPT_RX_REPOST, OPT_RX_BUF_KIB, OPT_TX_SPLIT, OPT_REINIT_AFTER, OPT_MIGRATE_TO,
-	OPT_MIGRATION_V1, OPT_PRECOPY_MS, OPT_SAVE_TO, OPT_RESUME, OPT_LOAD_FROM, OPT_LAT_SAMPLES,
+	OPT_MIGRATION_V1, OPT_PRECOPY_MS, OPT_PRECOPY_RX_HOLD, OPT_SAVE_TO, OPT_RESUME, OPT_LOAD_FROM, OPT_LAT_SAMPLES,
 };
 
 static const struct option long_opts[] = {
@@ -137,6 +139,7 @@ static const struct option long_opts[] = {
 	{ "migrate-to", required_argument, NULL, OPT_MIGRATE_TO },
 	{ "migration-v1", no_argument, NULL, OPT_MIGRATION_V1 },
 	{ "precopy-ms", required_argument, NULL, OPT_PRECOPY_MS },
+	{ "precopy-rx-hold", no_argument, NULL, OPT_PRECOPY_RX_HOLD },
 	{ "save-to", required_argument, NULL, OPT_SAVE_TO },
 	{ "resume", no_argument, NULL, OPT_RESUME },
 	{ "load-from", required_argument, NULL, OPT_LOAD_FROM },
@@ -337,6 +340,7 @@ static int parse_args(int argc, char **argv, struct vfmed_opts *o)
 		case OPT_MIGRATE_TO: o->migrate_to = optarg; break;
 		case OPT_MIGRATION_V1: o->migration_v1 = 1; break;
 		case OPT_PRECOPY_MS: NUM(o->precopy_ms, 600000, 0, "--precopy-ms"); break;
+		case OPT_PRECOPY_RX_HOLD: o->precopy_rx_hold = 1; break;
 		case OPT_SAVE_TO: o->save_to = optarg; break;
 		case OPT_RESUME: o->resume = 1; break;
 		case OPT_LOAD_FROM: o->load_from = optarg; break;

@@ -70,6 +70,7 @@ struct vfmed_opts {
 	const char *load_from;       /* with --resume: load this VF state first */
 	int migration_v1;            /* use the v1 migration region instead of v2 */
 	uint32_t precopy_ms;         /* guest keeps running in PRE_COPY this long */
+	int precopy_rx_hold;         /* no RX polling in PRE_COPY (frames queue in the device) */
 	int resume;                  /* guest RAM (--ram-file) holds a running guest: go on */
 	uint32_t lat_samples;        /* keep up to this many trapped-write latencies */
 };

@@ -295,6 +295,13 @@ void vfmed_json_migration(struct vfmed_runner *r, const char *event, int err, co
 	ju(j, "precopy_bytes", m->precopy_bytes);
 	ju(j, "stopcopy_bytes", m->stopcopy_bytes);
 	ju(j, "downtime_us", m->downtime_ns / 1000);
+	{
+		uint64_t half = 0;
+		for (unsigned q = 0; q < r->vf.st->queues; q++)
+			half += r->vf.st->q[q].tx_half;
+		/* second halves not yet posted: the device holds that many partial frames */
+		ju(j, "tx_half_pending", half);
+	}
 	ju(j, "tx_generated", r->vf.st->tx_generated);
 	ju(j, "migrations", r->vf.st->migrations);
 	end(j);
