@@ -23,21 +23,21 @@ export const COMPONENTS: Readonly<Record<ComponentId, Component>> = {
   'guest-runner': {
     id: 'guest-runner',
     title: 'the guest runner',
-    built: false,
+    built: true,
     role: 'vfmed-guest (C): the poll-mode VF driver and VMM runtime whose BAR stores trap by SIGSEGV '
       + 'and whose traffic generator drives frames at a set rate and batch size',
   },
   'vfio-user-server': {
     id: 'vfio-user-server',
     title: 'the vfio-user server',
-    built: false,
+    built: true,
     role: 'mediator/vfio: REGION_READ/WRITE, sparse mmap and the trap-BAR info region a trapped '
       + 'access travels through',
   },
   'mediator-trapping': {
     id: 'mediator-trapping',
     title: 'the mediator with BAR0 trapping',
-    built: false,
+    built: true,
     role: 'mediator/mediate: flips pages 2-3 to trapped and runs the tail-trap tracker on each '
       + 'trapped doorbell',
   },

@@ -13,10 +13,9 @@
  *                what the vfio-user server calls when a REGION_WRITE/READ arrives.
  *
  * The full trapped path of a guest (store -> SIGSEGV in the VMM runtime -> vfio-user
- * REGION_WRITE over the socket -> mediator -> device -> reply -> resume) is the pending row
- * `trap-roundtrip`: it needs the guest runner and the vfio-user server; its trial will be
- * the same entry point with path 'guest-trapped'. Until then the trapped rows here are a
- * lower bound of what a guest pays.
+ * REGION_WRITE over the socket -> mediator -> device -> reply -> resume) is the row
+ * `trap-roundtrip`, measured by the `traffic` entry point with real vfmed-guest processes;
+ * the other trapped rows here are the device-side part of it.
  */
 import type { ScenarioTable, TrialRow } from '../scenario-types.js';
 
@@ -95,19 +94,15 @@ export const accessScenario: ScenarioTable = {
         'one clock read pair (not subtracted)'],
       excludes: ['the SIGSEGV / MMIO exit', 'the vfio-user socket round trip', 'the mediator'],
     }, SINGLE),
-    row({
-      name: 'trap-roundtrip', label: 'guest trapped doorbell (full path)', path: 'trapped',
-      params: { op: 'doorbell', via: 'guest-trapped', frameBytes: 64, opsPerSample: 1, pollMode: 'busy' },
-      measures: 'a guest store to a trapped TDT until the guest resumes after the reply',
-      includes: ['SIGSEGV in the VMM runtime', 'vfio-user REGION_WRITE over the socket and its reply',
-        'the mediator and its tail-trap tracker', 'the device work of trap-doorbell'],
+    {
+      name: 'trap-roundtrip', label: 'guest trapped doorbell (full path)', path: 'trapped', entry: 'traffic',
+      params: { path: 'trapped', measure: 'store-latency', frameBytes: 64, batch: 1, loopback: 'vf-to-vf' },
+      size: SINGLE.full, quick: SINGLE.quick, metrics: [LATENCY],
+      measures: 'a guest store to a trapped TDT/RDT until the guest resumes after the reply (vfmed-guest, batch 1)',
+      includes: ['SIGSEGV and instruction decode in the VMM runtime', 'vfio-user REGION_WRITE over the socket and its reply',
+        'the mediator and its tail-trap tracker', 'the device work of trap-doorbell (or of an RX refill)'],
       excludes: ['nothing of the access path'],
-      pending: {
-        needs: ['guest-runner', 'vfio-user-server', 'mediator-trapping'],
-        plan: 'vfmed-guest maps BAR0 with pages 2-3 trapped and times its own TDT stores; '
-          + 'the same sample count and statistics as trap-doorbell, so the two rows compare directly',
-      },
-    }, SINGLE),
+    },
   ],
   ratios: [
     { name: 'doorbell: trapped / passthrough', numerator: 'trap-doorbell', denominator: 'pt-doorbell', metric: 'latency',

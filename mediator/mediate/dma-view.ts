@@ -27,8 +27,14 @@ interface Window {
 
 export class DmaWindowReader implements GuestMemoryReader {
   #windows: Window[] = [];
+  #generation = 0;
   /** Windows that could not be mapped here (e.g. a read-only fd): reads in them fail. */
   unmappable = 0;
+
+  /** +1 whenever a window is added or removed (views handed out before may be stale). */
+  get generation(): number {
+    return this.#generation;
+  }
 
   constructor(private readonly os: Pick<NativeOs, 'mmapShared' | 'munmap'>) {}
 
@@ -45,18 +51,21 @@ export class DmaWindowReader implements GuestMemoryReader {
     if (!ab) this.unmappable++;
     this.#windows.push({ iova: req.iova, end: req.iova + req.size, ab, buf: ab ? Buffer.from(ab) : null });
     this.#windows.sort((a, b) => (a.iova < b.iova ? -1 : a.iova > b.iova ? 1 : 0));
+    this.#generation++;
   }
 
   remove(iova: bigint, size: bigint): void {
     const i = this.#windows.findIndex((w) => w.iova === iova && w.end === iova + size);
     if (i < 0) return;
     const [w] = this.#windows.splice(i, 1);
+    this.#generation++;
     if (w?.ab) this.os.munmap(w.ab);
   }
 
   clear(): void {
     for (const w of this.#windows) if (w.ab) this.os.munmap(w.ab);
     this.#windows = [];
+    this.#generation++;
   }
 
   get windows(): ReadonlyArray<{ iova: bigint; size: bigint; readable: boolean }> {

@@ -47,7 +47,14 @@ export interface VfRegisterReader {
 /** Guest memory through the VF's DMA maps; undefined when [iova, iova+len) is not mapped. */
 export interface GuestMemoryReader {
   read(iova: bigint, len: number): Buffer | undefined;
+  /** Changes whenever a view returned earlier may have become invalid (a window went
+   * away); without it the tracker re-reads the ring on every use. */
+  readonly generation?: number;
 }
+
+/** Addresses on the hot path are JS numbers: exact up to 2^53 - 1. */
+const TWO32 = 2 ** 32;
+const MAX_HI = 0x1fffff;
 
 export interface TailTrapOptions {
   /** Runs fn with the device quiesced (no descriptor fetched or written meanwhile). */
@@ -57,19 +64,24 @@ export interface TailTrapOptions {
 interface RxShadow {
   enabled: boolean;
   base: bigint;
+  baseNum: number;
   count: number;
   bufBytes: number;
   lastHead: number;
   tail: number;
-  addr: (bigint | undefined)[];
+  /** Buffer address of each posted slot (a number; undefined = unknown). */
+  addr: (number | undefined)[];
+  /** A view of the ring in guest memory, valid while the reader's generation is ringGen. */
+  ring: Buffer | undefined;
+  ringGen: number | undefined;
 }
 
 interface TxShadow {
   enabled: boolean;
-  base: bigint;
+  base: number;
   count: number;
   lastHead: number;
-  headWb: bigint | undefined;
+  headWb: number | undefined;
 }
 
 /** What a queue looked like just before a configuration write. */
@@ -79,7 +91,7 @@ interface PreWrite {
   /** Per RX queue: ring base and length, to tell whether the snapshot still describes it. */
   rxRing: string[];
   /** Per RX queue: descriptor addresses still in read format (DD clear), by slot. */
-  rxSnap: Map<number, bigint>[];
+  rxSnap: Map<number, number | undefined>[];
 }
 
 export interface TailTrapStats {
@@ -96,6 +108,21 @@ export interface TailTrapStats {
 const FRESH_STATS = (): TailTrapStats => ({
   trappedTailWrites: 0, descriptorsRead: 0, harvested: 0, untracked: 0, unreadable: 0, allDirtyReports: 0,
 });
+
+/** Buffer address of RX descriptor i (read format); undefined above 2^53 (treated as unknown). */
+function descAddr(ring: Buffer, i: number): number | undefined {
+  const hi = ring.readUInt32LE(i * DESC_SIZE + 4);
+  return hi > MAX_HI ? undefined : hi * TWO32 + ring.readUInt32LE(i * DESC_SIZE);
+}
+
+/** The device writes at most a buffer; when the write-back is still there, exactly its length. */
+function writtenBytes(ring: Buffer | undefined, bufBytes: number, i: number): number {
+  if (ring && ring.readUInt32LE(i * DESC_SIZE + R.RXD_OFF_STATUS) & R.RXD_STAT_DD) {
+    const len = ring.readUInt16LE(i * DESC_SIZE + R.RXD_OFF_LENGTH);
+    if (len > 0 && len <= bufBytes) return len;
+  }
+  return bufBytes;
+}
 
 /** Where the device went on from after a configuration write: `wanted` if it is a valid
  * index, else the head it had (a rejected head write), else 0 (an invalid head register
@@ -241,7 +268,7 @@ export class TailTrapTracker implements DirtyTracker {
     const pre = this.#pre!;
     this.#pre = null;
     for (let q = 0; q < VF_NUM_QUEUES; q++) {
-      let known: Map<number, bigint>;
+      let known: Map<number, number | undefined>;
       if (pre.rxRing[q] === this.#ringId(q)) {
         known = new Map(pre.rxSnap[q]);
         this.#rx[q]?.addr.forEach((a, i) => { if (a !== undefined && !known.has(i)) known.set(i, a); });
@@ -265,8 +292,8 @@ export class TailTrapTracker implements DirtyTracker {
   }
 
   /** Slot -> buffer address of every RX descriptor still in read format (DD clear). */
-  #readRing(q: number): Map<number, bigint> {
-    const out = new Map<number, bigint>();
+  #readRing(q: number): Map<number, number | undefined> {
+    const out = new Map<number, number | undefined>();
     const count = (this.regs.read32(R.RDLEN(q)) >>> 0) / DESC_SIZE;
     if (!Number.isInteger(count) || count <= 0) return out;
     const ring = this.mem.read(this.#rxBase(q), count * DESC_SIZE);
@@ -274,9 +301,19 @@ export class TailTrapTracker implements DirtyTracker {
     for (let i = 0; i < count; i++) {
       // Bit 0 of hdr_addr is DD in the write-back format: set = the address is gone.
       if (ring.readUInt32LE(i * DESC_SIZE + R.RXD_OFF_STATUS) & R.RXD_STAT_DD) continue;
-      out.set(i, ring.readBigUInt64LE(i * DESC_SIZE));
+      out.set(i, descAddr(ring, i));
     }
     return out;
+  }
+
+  /** The RX ring's view in guest memory (re-read when the DMA windows changed). */
+  #ring(s: RxShadow): Buffer | undefined {
+    const gen = this.mem.generation;
+    if (!s.ring || gen === undefined || gen !== s.ringGen) {
+      s.ring = this.mem.read(s.base, s.count * DESC_SIZE);
+      s.ringGen = gen;
+    }
+    return s.ring;
   }
 
   #ringId(q: number): string {
@@ -292,20 +329,24 @@ export class TailTrapTracker implements DirtyTracker {
    * `known` (from = the head register unless the device may already have gone on from an
    * earlier head, see #resync).
    */
-  #loadRx(q: number, known: Map<number, bigint>, from?: number): RxShadow {
+  #loadRx(q: number, known: Map<number, number | undefined>, from?: number): RxShadow {
     const enabled = (this.regs.read32(R.RXDCTL(q)) & R.XDCTL_ENABLE) !== 0;
     const count = (this.regs.read32(R.RDLEN(q)) >>> 0) / DESC_SIZE;
     const ok = Number.isInteger(count) && count > 0;
     const head = from ?? (this.regs.read32(R.RDH(q)) & 0xffff);
     const tail = this.regs.read32(R.RDT(q)) & 0xffff;
+    const base = this.#rxBase(q);
     const s: RxShadow = {
       enabled: enabled && ok,
-      base: this.#rxBase(q),
+      base,
+      baseNum: Number(base),
       count: ok ? count : 0,
       bufBytes: rxBufferBytes(this.regs.read32(R.SRRCTL(q))),
       lastHead: head,
       tail: head,
-      addr: new Array<bigint | undefined>(ok ? count : 0).fill(undefined),
+      addr: new Array<number | undefined>(ok ? count : 0).fill(undefined),
+      ring: undefined,
+      ringGen: undefined,
     };
     if (!s.enabled || head >= s.count) return s;
     // The device's tail is the last valid one written (a tail >= count is ignored).
@@ -325,10 +366,10 @@ export class TailTrapTracker implements DirtyTracker {
     const wbal = this.regs.read32(R.TDWBAL(q)) >>> 0;
     return {
       enabled: enabled && Number.isInteger(count) && count > 0,
-      base: (BigInt(this.regs.read32(R.TDBAH(q)) >>> 0) << 32n) | BigInt(this.regs.read32(R.TDBAL(q)) >>> 0),
+      base: (this.regs.read32(R.TDBAH(q)) >>> 0) * TWO32 + (this.regs.read32(R.TDBAL(q)) >>> 0),
       count: Number.isInteger(count) ? count : 0,
       lastHead: this.regs.read32(R.TDH(q)) & 0xffff,
-      headWb: wbal & R.TDWBAL_ENABLE ? (BigInt(this.regs.read32(R.TDWBAH(q)) >>> 0) << 32n) | BigInt(wbal & ~3) : undefined,
+      headWb: wbal & R.TDWBAL_ENABLE ? (this.regs.read32(R.TDWBAH(q)) >>> 0) * TWO32 + ((wbal & ~3) >>> 0) : undefined,
     };
   }
 
@@ -338,10 +379,10 @@ export class TailTrapTracker implements DirtyTracker {
     if (!s || !s.enabled || newTail >= s.count) return;
     let n = (newTail - s.tail + s.count) % s.count;
     if (n === 0) { s.tail = newTail; return; }
-    const ring = this.mem.read(s.base, s.count * DESC_SIZE);
+    const ring = this.#ring(s);
     if (!ring) { this.stats.unreadable++; s.tail = newTail; return; } // the device will fault the queue too
     for (let i = s.tail; n > 0; i = (i + 1) % s.count, n--) {
-      s.addr[i] = ring.readBigUInt64LE(i * DESC_SIZE);
+      s.addr[i] = descAddr(ring, i);
       this.stats.descriptorsRead++;
     }
     s.tail = newTail;
@@ -352,29 +393,20 @@ export class TailTrapTracker implements DirtyTracker {
     if (!s || !s.enabled) return;
     const head = this.regs.read32(R.RDH(q)) & 0xffff;
     if (head >= s.count) return;
+    const ring = head !== s.lastHead ? this.#ring(s) : undefined;
     for (let i = s.lastHead; i !== head; i = (i + 1) % s.count) {
       const addr = s.addr[i];
       if (addr === undefined) {
         this.stats.untracked++;
         this.#allDirty = true;
       } else {
-        this.#dirty.markRange(addr, this.#writtenBytes(s, i));
+        this.#dirty.markPages(addr, writtenBytes(ring, s.bufBytes, i));
       }
-      this.#dirty.markRange(s.base + BigInt(i * DESC_SIZE), DESC_SIZE);
+      this.#dirty.markPages(s.baseNum + i * DESC_SIZE, DESC_SIZE);
       s.addr[i] = undefined;
       this.stats.harvested++;
     }
     s.lastHead = head;
-  }
-
-  /** The device writes at most a buffer; when the write-back is still there, exactly its length. */
-  #writtenBytes(s: RxShadow, i: number): number {
-    const wb = this.mem.read(s.base + BigInt(i * DESC_SIZE), DESC_SIZE);
-    if (wb && wb.readUInt32LE(R.RXD_OFF_STATUS) & R.RXD_STAT_DD) {
-      const len = wb.readUInt16LE(R.RXD_OFF_LENGTH);
-      if (len > 0 && len <= s.bufBytes) return len;
-    }
-    return s.bufBytes;
   }
 
   #harvestTx(q: number): void {
@@ -383,9 +415,9 @@ export class TailTrapTracker implements DirtyTracker {
     const head = this.regs.read32(R.TDH(q)) & 0xffff;
     if (head >= s.count || head === s.lastHead) return;
     if (s.headWb !== undefined) {
-      this.#dirty.markRange(s.headWb, 4);
+      this.#dirty.markPages(s.headWb, 4);
     } else {
-      for (let i = s.lastHead; i !== head; i = (i + 1) % s.count) this.#dirty.markRange(s.base + BigInt(i * DESC_SIZE), DESC_SIZE);
+      for (let i = s.lastHead; i !== head; i = (i + 1) % s.count) this.#dirty.markPages(s.base + i * DESC_SIZE, DESC_SIZE);
     }
     s.lastHead = head;
   }

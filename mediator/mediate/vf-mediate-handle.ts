@@ -26,7 +26,8 @@ import { VfMigrationController, VF_MIGRATION_FLAGS } from '../migration/vf-migra
 import { V1MigrationRegion, V1_REGION_SIZE } from '../migration/v1-region.js';
 import { MigState } from '../migration/fsm.js';
 import { END_OF_STREAM, NO_MORE_FOR_NOW } from '../migration/device-stream.js';
-import { CTRL, PAGE_SIZE, VF_PAGE_RXQ } from '../hw/vf-regs.js';
+import { CTRL, PAGE_SIZE, RDT, TDT, VF_PAGE_RXQ } from '../hw/vf-regs.js';
+import { Pci } from '../vfio/pci-config.js';
 import { AllDirtyTracker } from './all-dirty-tracker.js';
 import { DeviceLogTracker } from './device-log-tracker.js';
 import type { DirtyTracker, TrackerMode } from './dirty-tracker.js';
@@ -53,6 +54,11 @@ const MIGRATION_REGION: RegionDesc = {
 };
 
 const QUEUE_PAGES_START = BigInt(VF_PAGE_RXQ * PAGE_SIZE);
+
+/** RDT0/1 and TDT0/1. */
+function isTail(off: number): boolean {
+  return off === RDT(0) || off === RDT(1) || off === TDT(0) || off === TDT(1);
+}
 /** CTRL and its alias CTRL_DUP (0x4): a write with RST resets the VF. */
 const CTRL_DUP = 0x4;
 
@@ -85,6 +91,7 @@ export class VfMediateHandle implements MediateHandle {
   readonly #onError: (e: unknown, what: string) => void;
   readonly #onRelease: () => void;
   #released = false;
+  #bar0Mmap: { generation: number; fd: number; mmap: RegionMmap } | null = null;
 
   constructor(deps: VfMediateHandleDeps) {
     this.device = deps.device;
@@ -133,7 +140,12 @@ export class VfMediateHandle implements MediateHandle {
 
   mmap(index: number, base: RegionMmap | null): RegionMmap | null {
     if (index !== PciRegion.BAR0 || !base || !this.traps.trapped) return base;
-    return { ...base, areas: this.traps.areas(base.areas) };
+    // Asked on every BAR0 access (bounds checks): computed once per layout generation.
+    const c = this.#bar0Mmap;
+    if (c && c.generation === this.traps.generation && c.fd === base.fd) return c.mmap;
+    const mmap = { ...base, areas: this.traps.areas(base.areas) };
+    this.#bar0Mmap = { generation: this.traps.generation, fd: base.fd, mmap };
+    return mmap;
   }
 
   mmapOffered(index: number, mmap: RegionMmap): void {
@@ -280,7 +292,31 @@ export class VfMediateHandle implements MediateHandle {
   /** tracker.beforeWrite -> device -> tracker.afterWrite, per dword the access changes. */
   #trackedWrite(offset: bigint, data: Uint8Array): void {
     const tail = this.#tail!;
-    const first = Number(offset) & ~3, end = Number(offset) + data.byteLength;
+    const off = Number(offset);
+    if (data.byteLength === 4 && (off & 3) === 0) {
+      // The datapath case (a 32-bit doorbell): no splitting.
+      const value = (data[0]! | (data[1]! << 8) | (data[2]! << 16) | (data[3]! << 24)) >>> 0;
+      const reg = off === CTRL_DUP ? CTRL : off;
+      tail.beforeWrite(reg, value);
+      if (isTail(off) && this.#memoryEnabled()) {
+        // Seen and recorded: the doorbell goes on to the device, which acts on it at once
+        // (as the plain device does for a REGION_WRITE). The 32-bit register call is the
+        // same write as regionWrite's, without its generic byte assembly.
+        try {
+          this.device.nic.vfWrite32(this.device.vf, off, value);
+        } finally {
+          tail.afterWrite(reg, value);
+        }
+        return;
+      }
+      try {
+        this.device.regionWrite(PciRegion.BAR0, offset, data);
+      } finally {
+        tail.afterWrite(reg, value);
+      }
+      return;
+    }
+    const first = off & ~3, end = off + data.byteLength;
     const dwords: Array<{ off: number; value: number }> = [];
     for (let d = first; d < end; d += 4) {
       const cur = d <= CTRL_DUP ? 0 : this.#regs.read32(d);
@@ -298,6 +334,10 @@ export class VfMediateHandle implements MediateHandle {
     } finally {
       for (const w of dwords) tail.afterWrite(w.off, w.value);
     }
+  }
+
+  #memoryEnabled(): boolean {
+    return (this.device.config.read16(Pci.COMMAND) & Pci.COMMAND_MEMORY) !== 0;
   }
 
   /** Logs why (the client only gets an errno) and rethrows. */

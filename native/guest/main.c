@@ -36,6 +36,8 @@ static const char usage_text[] =
 "      --uio PATH           map all of BAR0 from PATH (sysfs resource0, BAR file): no\n"
 "                           trapping, no mailbox; needs --mac, --ram-file, --ram-base\n"
 "      --trap-all           ignore the sparse-mmap areas: trap every BAR0 access\n"
+"      --posted-writes      trapped stores to the queue pages do not wait for a reply\n"
+"                           (vfio-user NO_REPLY; pages 0-1 always wait)\n"
 "      --layout-irq N       IRQ index of the BAR layout notification (default 5, -1 off)\n"
 "      --no-device-reset    do not send DEVICE_RESET before bring-up\n"
 "guest:\n"
@@ -94,7 +96,7 @@ enum {
 	OPT_RAM_OFFSET, OPT_RAM_BASE, OPT_RING, OPT_MAC, OPT_DST, OPT_IP, OPT_SIZE, OPT_STREAMS,
 	OPT_PCAP, OPT_NO_STAMP, OPT_SEQ0, OPT_FWD_L2, OPT_BURST, OPT_STATS, OPT_BUSY, OPT_STRICT,
 	OPT_CONNECT_TO, OPT_REPLY_TO, OPT_MBX_TO, OPT_LINK_WAIT, OPT_DRAIN_TO, OPT_HELP,
-	OPT_QUEUES, OPT_RX_REPOST, OPT_RX_BUF_KIB, OPT_TX_SPLIT, OPT_REINIT_AFTER, OPT_MIGRATE_TO,
+	OPT_QUEUES, OPT_POSTED, OPT_RX_REPOST, OPT_RX_BUF_KIB, OPT_TX_SPLIT, OPT_REINIT_AFTER, OPT_MIGRATE_TO,
 	OPT_MIGRATION_V1, OPT_PRECOPY_MS, OPT_PRECOPY_RX_HOLD, OPT_SAVE_TO, OPT_RESUME, OPT_LOAD_FROM, OPT_LAT_SAMPLES,
 };
 
@@ -132,6 +134,7 @@ static const struct option long_opts[] = {
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TO },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "queues", required_argument, NULL, OPT_QUEUES },
+	{ "posted-writes", no_argument, NULL, OPT_POSTED },
 	{ "rx-repost", no_argument, NULL, OPT_RX_REPOST },
 	{ "rx-buf-kib", required_argument, NULL, OPT_RX_BUF_KIB },
 	{ "tx-split", no_argument, NULL, OPT_TX_SPLIT },
@@ -334,6 +337,7 @@ static int parse_args(int argc, char **argv, struct vfmed_opts *o)
 		case OPT_HELP: fputs(usage_text, stdout); return -1;
 		case OPT_QUEUES: NUM(o->queues, VFMED_MAX_QUEUES, 0, "--queues"); break;
 		case OPT_RX_REPOST: o->rx_sets = 2; break;
+		case OPT_POSTED: o->posted_writes = 1; break;
 		case OPT_RX_BUF_KIB: NUM(o->rx_buf_kib, 2, 0, "--rx-buf-kib"); break;
 		case OPT_TX_SPLIT: o->tx_split = 1; break;
 		case OPT_REINIT_AFTER: NUM(o->reinit_after, UINT64_MAX, 0, "--reinit-after"); break;

@@ -119,7 +119,12 @@ static int bar0_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
 {
 	struct vfmed_runner *r = ctx;
 	uint64_t t0 = vfmed_now_ns();
-	int rc = vfmed_vfu_region_write(&r->vfu, VFU_PCI_BAR0_REGION_INDEX, off, size, val);
+	/* --posted-writes: stores to the queue pages (doorbells, ring registers) do not wait
+	 * for the device, as a CPU's MMIO write does not; pages 0-1 (mailbox, CTRL,
+	 * interrupts) always complete before the store returns. */
+	int rc = r->o->posted_writes && off >= 0x2000 ?
+		vfmed_vfu_region_write_posted(&r->vfu, VFU_PCI_BAR0_REGION_INDEX, off, size, val) :
+		vfmed_vfu_region_write(&r->vfu, VFU_PCI_BAR0_REGION_INDEX, off, size, val);
 	if (rc && (r->vfu.broken || rc == -EDEADLK))
 		transport_lost(r, "REGION_WRITE", off, rc);
 	record_latency(r, vfmed_now_ns() - t0);

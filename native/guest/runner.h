@@ -36,6 +36,7 @@ struct vfmed_opts {
 	uint64_t ram_base;           /* GPA == IOVA of guest RAM */
 	uint32_t tx_ring, rx_ring;
 	int trap_all;                /* ignore the sparse-mmap areas: trap every BAR0 access */
+	int posted_writes;           /* trapped queue-page stores sent NO_REPLY (posted) */
 	int layout_irq;              /* IRQ index of the BAR layout notification, -1 = off */
 	int device_reset;            /* send DEVICE_RESET before bring-up if supported */
 	int mac_set, dst_set, ip_set;

@@ -186,6 +186,7 @@ static void counters(struct jb *j, struct vfmed_runner *r)
 	ju(j, "reinits", st->reinits);
 	ju(j, "migrations", st->migrations);
 	ju(j, "dma_served", r->vfu.served_dma);
+	ju(j, "posted_writes", r->vfu.posted);
 	/* Queue error state lives in the queue pages: a mapped read, or one trap. */
 	ju(j, "rx_queue_error", vf_rd32(&r->vf, VFMED_RQERR(0)));
 	ju(j, "tx_queue_error", vf_rd32(&r->vf, VFMED_TQERR(0)));
