@@ -18,9 +18,11 @@ export const RATE: MetricSpec = {
 /** Rows of the traffic entry point for one data path (shared with the trapped scenario). */
 export function trafficRows(path: 'passthrough' | 'trapped', frames: readonly number[],
   batches: readonly number[], extra: Record<string, string | number | boolean | number[]> = {}): TrialRow[] {
+  const posted = extra['postedWrites'] === true;
+  const prefix = path === 'passthrough' ? 'pt' : posted ? 'trapp' : 'trap';
   return cross({ frameBytes: [...frames], batch: [...batches] }).map((p) => ({
-    name: `${path === 'passthrough' ? 'pt' : 'trap'}-${p['frameBytes']}b-b${p['batch']}`,
-    label: `${path} ${p['frameBytes']} B, batch ${p['batch']}`,
+    name: `${prefix}-${p['frameBytes']}b-b${p['batch']}`,
+    label: `${path}${posted ? ' (posted writes)' : ''} ${p['frameBytes']} B, batch ${p['batch']}`,
     path,
     entry: 'traffic',
     params: { ...p, path, loopback: 'vf-to-vf', ...extra },
@@ -30,7 +32,7 @@ export function trafficRows(path: 'passthrough' | 'trapped', frames: readonly nu
     measures: `frames of ${p['frameBytes']} bytes sent in batches of ${p['batch']} between two VFs by the guest runner`,
     includes: ['the guest poll-mode driver (descriptor writes, doorbells, DD polling, refill)',
       'device TX and RX DMA and the L2 switch', path === 'trapped'
-        ? 'a trapped doorbell per batch: SIGSEGV, vfio-user REGION_WRITE, mediator and tail-trap tracker'
+        ? `a trapped doorbell per batch: SIGSEGV, vfio-user REGION_WRITE${posted ? ' sent NO_REPLY (posted)' : ' and its reply'}, mediator and tail-trap tracker, the device work done inside the write`
         : 'a passthrough doorbell per batch (a store the device polls)'],
     excludes: ['the device-side cost of the vfio-user server when nothing traps (it is idle then)',
       'pacing: the generator is unpaced, the rate is what the two guests and the device sustain'],

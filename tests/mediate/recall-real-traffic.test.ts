@@ -166,6 +166,12 @@ describe('tail-trap tracker against the ground truth, real traffic', () => {
     expect((res.status['tailTrap'] as { untracked: number }).untracked).toBe(0);
   });
 
+  it('posted (NO_REPLY) trapped doorbells', async () => {
+    const res = await run({ guestArgs: ['--posted-writes'], sizes: [60, 800], rounds: 8, perRound: 50, mode: 'quiesced' });
+    expect(res.missed).toEqual([]);
+    expect(res.summary['posted_writes'] as number).toBeGreaterThan(20);
+  });
+
   it('a driver reposting buffers at new addresses', async () => {
     const res = await run({ guestArgs: ['--rx-repost'], sizes: [60, 1200], rounds: 10, perRound: 50, mode: 'quiesced' });
     expect(res.missed).toEqual([]);

@@ -10,6 +10,9 @@
  * the trapped layout (and acknowledged it) and every doorbell is a SIGSEGV + vfio-user
  * REGION_WRITE through the mediator and the tail-trap tracker.
  *
+ * postedWrites: the guests send their trapped queue-page stores as posted writes (vfio-user
+ * NO_REPLY: the store returns without waiting for the device, as a CPU's MMIO write does).
+ *
  *   measure 'rate'           a sample = frames received back by VF0 per second, over one
  *                            stats window (windowMs)
  *   measure 'store-latency'  a sample = one trapped BAR0 store of VF0's guest, from its
@@ -27,13 +30,14 @@ import { MediatedHost } from './host.js';
 
 interface TrafficParams {
   path: 'passthrough' | 'trapped';
+  postedWrites: boolean;
   frameBytes: number;
   batch: number;
   measure: 'rate' | 'store-latency';
   windowMs: number;
 }
 
-const KEYS = ['path', 'frameBytes', 'batch', 'loopback', 'trapPages', 'tracker', 'measure', 'windowMs'];
+const KEYS = ['path', 'frameBytes', 'batch', 'loopback', 'trapPages', 'tracker', 'measure', 'windowMs', 'postedWrites'];
 
 function parse(p: JsonObject): TrafficParams {
   onlyKeys(p, KEYS);
@@ -44,9 +48,12 @@ function parse(p: JsonObject): TrafficParams {
     throw new RangeError('parameter trapPages is [2, 3], for trapped rows only');
   }
   const measure = p['measure'] === undefined ? 'rate' : oneOf(p, 'measure', ['rate', 'store-latency'] as const);
+  const posted = p['postedWrites'] ?? false;
+  if (typeof posted !== 'boolean') throw new TypeError('parameter postedWrites must be a boolean');
+  if (posted && path !== 'trapped') throw new RangeError('postedWrites applies to trapped rows');
   if (measure === 'store-latency' && path !== 'trapped') throw new RangeError('store-latency needs path trapped');
   return {
-    path, measure,
+    path, measure, postedWrites: posted,
     frameBytes: intIn(p, 'frameBytes', 64, 1514),
     batch: intIn(p, 'batch', 1, 256),
     windowMs: intIn(p, 'windowMs', 20, 2000, 100),
@@ -68,7 +75,7 @@ export const trafficTrial: TrialEntryPoint = {
     const host = new MediatedHost({ vfs: 2, tracker: 'tail-trap' });
     const guests: Guest[] = [];
     try {
-      const common = ['--ring', '256', '--burst', String(p.batch), '--link-wait', '3000'];
+      const common = ['--ring', '256', '--burst', String(p.batch), '--link-wait', '3000', ...(p.postedWrites ? ['--posted-writes'] : [])];
       const fwd = new Guest(['fwd', '--socket', host.path(1), '--stats-interval', '0', ...common]);
       guests.push(fwd);
       await fwd.waitFor((l) => l.some((x) => x.type === 'init'), 'VF1 guest up');
@@ -84,9 +91,14 @@ export const trafficTrial: TrialEntryPoint = {
       ]);
       guests.push(gen);
       await gen.waitFor((l) => l.some((x) => x.type === 'init'), 'VF0 guest up');
+      const trackers = [];
       if (p.path === 'trapped') {
         // Both VFs trapped: tail-trap tracking needs (and waits for) the guests' ack.
-        for (const vf of [0, 1]) await host.handle(vf).logging.start({ pageSize: 4096n, ranges: [] });
+        for (const vf of [0, 1]) {
+          const h = host.handle(vf);
+          await h.logging.start({ pageSize: 4096n, ranges: [] });
+          trackers.push(h.tailTracker!);
+        }
       }
       const out: TrialOutput = { samples: {}, extra: {} };
       if (!latency) {
@@ -97,7 +109,8 @@ export const trafficTrial: TrialEntryPoint = {
         out.samples['rate'] = rates.slice(ctx.warmup);
         ctx.progress(windows, windows);
       }
-      const tw = p.path === 'trapped' ? [0, 1].map((vf) => (host.handle(vf).tailTracker?.stats.trappedTailWrites ?? 0)) : [0, 0];
+      if (latency) await gen.exited; // it runs for durationS
+      const tw = p.path === 'trapped' ? trackers.map((t) => t.stats.trappedTailWrites) : [0, 0];
       for (const g of guests) await g.stop();
       const summary = gen.last('summary');
       if (!summary) throw new Error(`VF0 guest left no summary: ${gen.stderr.trim()}`);
