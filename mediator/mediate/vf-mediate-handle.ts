@@ -211,8 +211,16 @@ export class VfMediateHandle implements MediateHandle {
   }
 
   migDataRead(size: number): Uint8Array {
-    const r = this.migration.read(Math.max(size, 1));
-    if (r === NO_MORE_FOR_NOW || r === END_OF_STREAM || size === 0) return new Uint8Array(0);
+    if (size === 0) {
+      // Nothing to consume; the state must still allow reading.
+      const st = this.migration.state;
+      if (st !== MigState.PRE_COPY && st !== MigState.PRE_COPY_P2P && st !== MigState.STOP_COPY) {
+        throw new VfmedError('VFMED_ERR_MIG_STATE', `no migration data to read in ${MigState[st]}`, EINVAL);
+      }
+      return new Uint8Array(0);
+    }
+    const r = this.migration.read(size);
+    if (r === NO_MORE_FOR_NOW || r === END_OF_STREAM) return new Uint8Array(0);
     return r;
   }
 
