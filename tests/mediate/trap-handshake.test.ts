@@ -19,7 +19,7 @@ const RAM = 0x1000_0000n;
 let rig: DaemonRig;
 let ram: number;
 beforeAll(() => {
-  rig = new DaemonRig('trap', { vfs: 1, ackTimeoutMs: 300 });
+  rig = new DaemonRig('trap', { vfs: 1, ackTimeoutMs: 1000 });
   ram = addon.memfdCreate('trap-ram', 1n << 20n);
 });
 afterAll(async () => {
