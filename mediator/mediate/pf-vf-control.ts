@@ -6,6 +6,7 @@
  * migration command to the PF driver" structure of Linux variant drivers (pds, mlx5).
  */
 import type { PfDriver } from '../pf/pf-driver.js';
+import type { PfBackend } from '../pf/pf-backend.js';
 import type { NativeNic } from '../native/addon.js';
 import type { DeviceDirtyLog } from './device-log-tracker.js';
 import type { IovaRange } from './dirty-tracker.js';
@@ -89,9 +90,10 @@ export class PfVfControl implements VfControl {
   }
 }
 
-/** The device dirty log of one VF (PF admin DIRTY_START/REPORT/STOP). */
+/** The device dirty log of one VF (PF admin DIRTY_START/REPORT/STOP), through either PF
+ * driver: libvfpf in process (PfDriver) or vfpf.ko's /dev/vfpf (KernelPf). */
 export class PfDirtyLog implements DeviceDirtyLog {
-  constructor(private readonly pf: PfDriver, readonly vf: number) {}
+  constructor(private readonly pf: PfBackend, readonly vf: number) {}
 
   start(ranges: readonly IovaRange[], pageShift: number): void {
     this.pf.dirtyStart(this.vf, pageShift, ranges.map((r) => ({ iova: r.iova, length: r.length })));

@@ -1,6 +1,6 @@
 /**
  * PfBackend: what the mediator needs from the PF driver to configure and migrate VFs,
- * whichever PF driver it talks to:
+ * whichever PF driver it talks to (mediate/pf-vf-control.ts's PfDirtyLog takes one):
  *
  *   PfDriver (pf-driver.ts)   libvfpf.so in the daemon's own process, the PF BAR mapped
  *                             from the emulated NIC (the default, no kernel involved)

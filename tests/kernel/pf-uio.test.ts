@@ -183,7 +183,7 @@ describe('PF module + UIO VF in a real kernel (QEMU)', () => {
     expect(dataValue(r, 'node-kernel-pf', 'corrupt-load')).toBe('EBADMSG');
     expect(macString(m.nic.vfInfo(1).mac)).toBe(macString(MAC1));
 
-    // -- VF1's device dirty log, read in the guest through DeviceLogTracker(PfVf(KernelPf)) ---
+    // -- VF1's device dirty log, read in the guest through DeviceLogTracker(PfDirtyLog(KernelPf))
     // Frames arrived while it ran: the pages reported are ones the device may write for VF1
     // (its rings and RX buffers, nothing else in its DMA space), and they include the RX
     // descriptor ring, which every received frame writes back into.

@@ -7,7 +7,7 @@ import { VfmedSystemError } from '../../mediator/errors.js';
 import { DeviceLogTracker } from '../../mediator/mediate/device-log-tracker.js';
 import { KernelPf } from '../../mediator/pf/kernel-pf.js';
 import type { PfBackend } from '../../mediator/pf/pf-backend.js';
-import { foldBitmap, PfVf } from '../../mediator/pf/pf-vf.js';
+import { PfDirtyLog } from '../../mediator/mediate/pf-vf-control.js';
 import { VFPF_IOC_STATE_MAX } from '../../mediator/pf/vfpf-uapi.js';
 import { E, FakeVfpf } from './fake-vfpf-cdev.js';
 
@@ -234,36 +234,29 @@ describe('KernelPf: device dirty log', () => {
   });
 });
 
-describe('PfVf over a PfBackend: what the mediator consumes', () => {
-  it('folds device pages into coarser report pages', () => {
-    // Device bits at 4 KiB: pages 0, 9, 10 dirty; at 16 KiB (k = 2): coarse 0 and 2.
-    const fine = Buffer.from([0x01, 0x06]);
-    expect([...foldBitmap(fine, 2, 16n * 4096n, 14)]).toEqual([0b101]);
-    expect([...foldBitmap(Buffer.from([0xff, 0xff]), 4, 16n * 4096n, 16)]).toEqual([1]);
-  });
-
-  it('DeviceLogTracker runs on the kernel backend: start at 4 KiB, report folded to 8 KiB, stop', () => {
+describe('the mediator\'s PfDirtyLog over KernelPf', () => {
+  it('DeviceLogTracker(PfDirtyLog(KernelPf)): starts the device at 4 KiB, folds reports to 8 KiB, stops', () => {
     const { dev, pf } = rig();
     const backend: PfBackend = pf;
-    const tracker = new DeviceLogTracker(new PfVf(backend, 1));
+    const tracker = new DeviceLogTracker(new PfDirtyLog(backend, 1));
     tracker.start([{ iova: 0x10_0000n, length: 0x4_0000n }], 8192n);
     expect(dev.dirty?.shift).toBe(12);
     dev.dirtyBits = Buffer.from([0b0001_0010, 0x80]); // 4 KiB pages 1, 4, 15
     const bm = tracker.report(0x10_0000n, 0x4_0000n, 8192n);
     expect([...bm]).toEqual([0b1000_0101, 0, 0, 0]); // 8 KiB pages 0, 2, 7 of 32
+    const rep = dev.calls.at(-1)!;
+    expect(rep.name).toBe('DIRTY_REPORT');
+    expect(rep.arg.readBigUInt64LE(32)).toBe(8n); // the device's 4 KiB bitmap: 64 pages
     tracker.stop();
     expect(dev.dirty).toBeUndefined();
   });
 
-  it('quiesce / save / load / resume of one VF go to that VF', () => {
+  it('folds a 64 KiB report from 16 device pages', () => {
     const { dev, pf } = rig();
-    const v = new PfVf(pf, 1);
-    v.quiesce();
-    const blob = v.saveState();
-    v.loadState(blob);
-    v.resume();
-    expect(dev.names()).toEqual(['VF_QUIESCE', 'STATE_SIZE', 'SAVE', 'LOAD', 'VF_RESUME']);
-    expect(dev.calls.every((c) => c.arg.readUInt32LE(0) === 1)).toBe(true);
+    const log = new PfDirtyLog(pf, 0);
+    log.start([{ iova: 0n, length: 0x2_0000n }], 12);
+    dev.dirtyBits = Buffer.from([0x00, 0x00, 0x01, 0x00]); // page 16 only
+    expect([...log.report(0n, 0x2_0000n, 16)]).toEqual([0b10]);
   });
 });
 

@@ -1,12 +1,13 @@
 // The PfBackend seam with the in-process driver: PfDriver (libvfpf.so) handed to the
-// mediator's pieces as a plain PfBackend, through PfVf — the device dirty log read by the
-// mediator's DeviceLogTracker at a page size coarser than the device's (folded by PfVf,
-// checked against the model's ground-truth write log folded here), and one VF's quiesce /
-// save / load / resume. The same code runs over KernelPf in the QEMU guest (tests/kernel).
+// mediator as a plain PfBackend — the device dirty log through the mediator's PfDirtyLog and
+// DeviceLogTracker at a page size coarser than the device's (folded, checked against the
+// model's ground-truth write log folded here), and one VF's quiesce / save / load / resume
+// through the interface alone. The same code runs over KernelPf in the QEMU guest
+// (tests/kernel).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeviceLogTracker } from '../../mediator/mediate/device-log-tracker.js';
 import type { PfBackend } from '../../mediator/pf/pf-backend.js';
-import { PfVf } from '../../mediator/pf/pf-vf.js';
+import { PfDirtyLog } from '../../mediator/mediate/pf-vf-control.js';
 import {
   BASE_MAC, frameTo, GUEST_IOVA, GUEST_LEN, makeRig, type Rig, RxGuest, VfMailbox, vfMac, waitFor,
 } from './pf-rig.js';
@@ -38,10 +39,10 @@ function pagesOf(bitmap: Uint8Array): number[] {
 }
 
 describe('PfDriver as a PfBackend', () => {
-  it('DeviceLogTracker(PfVf): 8 KiB reports folded from the device\'s 4 KiB log equal the folded ground truth', () => {
+  it('DeviceLogTracker(PfDirtyLog): 8 KiB reports folded from the device\'s 4 KiB log equal the folded ground truth', () => {
     const backend: PfBackend = rig.pf;
     expect(backend.kind).toBe('libvfpf');
-    const tracker = new DeviceLogTracker(new PfVf(backend, VF));
+    const tracker = new DeviceLogTracker(new PfDirtyLog(backend, VF));
     const len = BigInt(GUEST_LEN);
     tracker.start([{ iova: GUEST_IOVA, length: len }], 8192n);
     expect(rig.pf.vfStatus(VF).dirtyLog).toBe(true);
@@ -56,19 +57,19 @@ describe('PfDriver as a PfBackend', () => {
     expect(rig.pf.vfStatus(VF).dirtyLog).toBe(false);
   });
 
-  it('PfVf: quiesce, save (state includes the FIFO frames), load, resume on one VF', () => {
-    const vf = new PfVf(rig.pf, VF);
-    vf.quiesce();
+  it('quiesce, save (the state carries the FIFO frames), load, resume through PfBackend alone', () => {
+    const pf: PfBackend = rig.pf;
+    pf.quiesce(VF);
     for (let i = 0; i < 3; i++) rig.nic.uplinkInject(frameTo(vfMac(BASE_MAC, VF), 100 + i));
-    waitFor(() => vf.stats().fifoFrames === 3n, '3 frames waiting in the quiesced VF\'s FIFO');
-    const size = vf.stateSize();
-    const blob = vf.saveState();
+    waitFor(() => pf.vfStats(VF).fifoFrames === 3n, '3 frames waiting in the quiesced VF\'s FIFO');
+    const size = pf.stateSize(VF);
+    const blob = pf.save(VF);
     expect(blob.length).toBeLessThanOrEqual(size);
     expect(blob.readBigUInt64LE(0)).toBe(0x53465644454d4656n);
-    vf.loadState(blob);
-    expect(rig.pf.vfConfig(VF).quiesced).toBe(true);
-    vf.resume();
+    pf.load(VF, blob);
+    expect(pf.vfConfig(VF).quiesced).toBe(true);
+    pf.resume(VF);
     waitFor(() => (guest.status(2) & 1) === 1, 'the FIFO frames delivered after resume');
-    expect(vf.stats().fifoFrames).toBe(0n);
+    expect(pf.vfStats(VF).fifoFrames).toBe(0n);
   });
 });

@@ -7,7 +7,7 @@
 //   info/sriov  GET_INFO, SRIOV_ENABLE (same count: no-op; other count EBUSY; > max EINVAL)
 //   mac/config  SET_MAC (multicast EINVAL, VF not enabled ENODEV), VF_CONFIG
 //   dirty log   DIRTY_START/REPORT/STOP on VF1 under traffic, through the mediator's own
-//               DeviceLogTracker over PfVf(KernelPf): the pages the device wrote are
+//               DeviceLogTracker over PfDirtyLog(KernelPf): the pages the device wrote are
 //               reported (the host checks them against VF1's rings and buffers)
 //   migration   VF_QUIESCE, STATS until frames wait in the RX FIFO, STATE_SIZE + SAVE
 //               (too small: ENOSPC; unquiesced VF: EBUSY), the blob checked here (header,
@@ -33,7 +33,7 @@ if (!repo || !cLayout) {
 }
 const dist = (p) => import(pathToFileURL(join(repo, 'dist', p)).href);
 const { KernelPf } = await dist('mediator/pf/kernel-pf.js');
-const { PfVf } = await dist('mediator/pf/pf-vf.js');
+const { PfDirtyLog } = await dist('mediator/mediate/pf-vf-control.js');
 const { VFPF_IOC, VFPF_IOC_STATE_MAX } = await dist('mediator/pf/vfpf-uapi.js');
 const { DeviceLogTracker } = await dist('mediator/mediate/device-log-tracker.js');
 const { VfmedSystemError } = await dist('mediator/errors.js');
@@ -116,8 +116,7 @@ try {
   // ---- device dirty log on VF1 while the host streams frames into it -----------------------
   const [base, len] = (env.vfmed_vf1_dma ?? '').split(':').map((x) => BigInt(x));
   check(base !== undefined && len > 0n, `vfmed_vf1_dma '${env.vfmed_vf1_dma}' is not IOVA:LENGTH`);
-  const vf1 = new PfVf(pf, MIG_VF);
-  const tracker = new DeviceLogTracker(vf1);
+  const tracker = new DeviceLogTracker(new PfDirtyLog(pf, MIG_VF));
   tracker.start([{ iova: base, length: len }], 4096n);
   expectErrno('DIRTY_START while the log runs', 'EBUSY', () => pf.dirtyStart(MIG_VF, 12, [{ iova: base, length: len }]));
   expectErrno('DIRTY_REPORT of a VF without a log', 'EINVAL', () => pf.dirtyReport(IDLE_VF, 0n, 4096n, 12));
@@ -137,7 +136,7 @@ try {
   expectErrno('DIRTY_REPORT after DIRTY_STOP', 'EINVAL', () => pf.dirtyReport(MIG_VF, base, 4096n, 12));
 
   // ---- VF1 migration steps under traffic -------------------------------------------------
-  vf1.quiesce();
+  pf.quiesce(MIG_VF);
   check(pf.vfConfig(MIG_VF).quiesced, 'VF1 not quiesced after VF_QUIESCE');
   console.log(`VF1 quiesced; waiting for ${minFifo} frames in its RX FIFO`);
   const st = await until(`${minFifo} frames in VF1's RX FIFO while quiesced`, () => {
@@ -149,7 +148,7 @@ try {
   expectErrno('SAVE into a 32-byte buffer', 'ENOSPC', () => pf.save(MIG_VF, 32));
   expectErrno('SAVE of a VF that is not quiesced', 'EBUSY', () => pf.save(IDLE_VF));
   const size = pf.stateSize(MIG_VF);
-  const blob = vf1.saveState(); // sized by STATE_SIZE, retried on ENOSPC if the FIFO grew
+  const blob = pf.save(MIG_VF); // sized by STATE_SIZE, retried on ENOSPC if the FIFO grew
   console.log(`VF1 saved: ${blob.length} bytes (STATE_SIZE said ${size} before)`);
   data('state-bytes', blob.length);
 
@@ -176,7 +175,7 @@ try {
   const before = pf.vfStats(MIG_VF);
   const bad = Buffer.from(blob);
   bad[bad.length - 1] ^= 0x5a;
-  data('corrupt-load', expectErrno('LOAD of a corrupt blob (one byte flipped)', 'EBADMSG', () => vf1.loadState(bad)).code);
+  data('corrupt-load', expectErrno('LOAD of a corrupt blob (one byte flipped)', 'EBADMSG', () => pf.load(MIG_VF, bad)).code);
   expectErrno('LOAD of 8 bytes (shorter than the header)', 'EBADMSG', () => pf.load(MIG_VF, blob.subarray(0, 8)));
   const after = pf.vfStats(MIG_VF);
   check(after.rxPackets === before.rxPackets && after.fifoFrames >= before.fifoFrames,
@@ -187,10 +186,10 @@ try {
   expectErrno('LOAD beyond VFPF_IOC_STATE_MAX (raw)', 'E2BIG', () => pf.rawRequest('LOAD', { vf: MIG_VF, len: VFPF_IOC_STATE_MAX + 1, buf: 0n }));
   expectErrno('LOAD from a bad user pointer (raw)', 'EFAULT', () => pf.rawRequest('LOAD', { vf: MIG_VF, len: blob.length, buf: 1n }));
 
-  vf1.loadState(blob);
+  pf.load(MIG_VF, blob);
   check(pf.vfConfig(MIG_VF).quiesced, 'VF1 not quiesced right after LOAD');
   data('fifo-frames-after-load', pf.vfStats(MIG_VF).fifoFrames);
-  vf1.resume();
+  pf.resume(MIG_VF);
   check(!pf.vfConfig(MIG_VF).quiesced, 'VF1 still quiesced after VF_RESUME');
   console.log('VF1: corrupt blobs refused, saved blob loaded back, resumed');
 
