@@ -12,10 +12,12 @@
  *                NIC lock, register semantics, synchronous queue processing), which is
  *                what the vfio-user server calls when a REGION_WRITE/READ arrives.
  *
- * The full trapped path of a guest (store -> SIGSEGV in the VMM runtime -> vfio-user
- * REGION_WRITE over the socket -> mediator -> device -> reply -> resume) is the row
- * `trap-roundtrip`, measured by the `traffic` entry point with real vfmed-guest processes;
- * the other trapped rows here are the device-side part of it.
+ *   guest-trapped: `trap-roundtrip` and `trap-roundtrip-doorbell`: the full trapped path
+ *                of a guest — store -> SIGSEGV in a vfmed-guest process -> vfio-user
+ *                REGION_WRITE over the socket -> the daemon embedded in the trial process ->
+ *                device -> reply -> resume — timed by the guest itself
+ *                (bench/trials/guest/guest-access.ts). The guest traps the page itself
+ *                (--trap-all); the mediator's tail-trap tracker is not in that path yet.
  */
 import type { ScenarioTable, TrialRow } from '../scenario-types.js';
 
@@ -29,6 +31,8 @@ const DEVICE = 'a NIC whose device thread busy-polls (poll mode "busy"), 1 VF up
 /** Per-access sizes. A latency sample is one access; batched rows average 1000 accesses. */
 const SINGLE = { full: { warmup: 5000, samples: 20000, repetitions: 6 }, quick: { warmup: 500, samples: 2000, repetitions: 2 } };
 const BATCHED = { full: { warmup: 200, samples: 2000, repetitions: 6 }, quick: { warmup: 20, samples: 200, repetitions: 2 } };
+/** Guest round trips: tens of microseconds each, timed by the guest runner itself. */
+const GUEST = { full: { warmup: 2000, samples: 20000, repetitions: 6 }, quick: { warmup: 200, samples: 2000, repetitions: 2 } };
 
 const row = (r: Omit<TrialRow, 'size' | 'quick' | 'metrics' | 'entry'>, sz: typeof SINGLE): TrialRow => ({
   entry: 'access', size: sz.full, quick: sz.quick, metrics: [LATENCY], ...r,
@@ -94,15 +98,24 @@ export const accessScenario: ScenarioTable = {
         'one clock read pair (not subtracted)'],
       excludes: ['the SIGSEGV / MMIO exit', 'the vfio-user socket round trip', 'the mediator'],
     }, SINGLE),
-    {
-      name: 'trap-roundtrip', label: 'guest trapped doorbell (full path)', path: 'trapped', entry: 'traffic',
-      params: { path: 'trapped', measure: 'store-latency', frameBytes: 64, batch: 1, loopback: 'vf-to-vf' },
-      size: SINGLE.full, quick: SINGLE.quick, metrics: [LATENCY],
-      measures: 'a guest store to a trapped TDT/RDT until the guest resumes after the reply (vfmed-guest, batch 1)',
-      includes: ['SIGSEGV and instruction decode in the VMM runtime', 'vfio-user REGION_WRITE over the socket and its reply',
-        'the mediator and its tail-trap tracker', 'the device work of trap-doorbell (or of an RX refill)'],
-      excludes: ['nothing of the access path'],
-    },
+    row({
+      name: 'trap-roundtrip', label: 'guest trapped TDT write (full round trip)', path: 'trapped',
+      params: { op: 'store', via: 'guest-trapped', opsPerSample: 1, pollMode: 'adaptive' },
+      measures: "a guest runner's store of the unchanged TDT into a trapped page, until it resumes after the reply",
+      includes: ['SIGSEGV in the guest runner and the decode of the faulting MOV',
+        'vfio-user REGION_WRITE over the UNIX socket and its reply (two process wake-ups)',
+        "the daemon's dispatcher and device model on its event loop (nic.vfRegWrite, as trap-write)",
+        'the register write-back into the saved context and sigreturn', "the guest's clock read pair (~20 ns)"],
+      excludes: ["the mediator's tail-trap tracker (the guest traps the page itself, --trap-all; the mediator is not in the path yet)",
+        'any device work (the tail does not move)'],
+    }, GUEST),
+    row({
+      name: 'trap-roundtrip-doorbell', label: 'guest trapped doorbell (full round trip)', path: 'trapped',
+      params: { op: 'doorbell', via: 'guest-trapped', frameBytes: 64, opsPerSample: 1, pollMode: 'adaptive' },
+      measures: "a guest runner's TDT store for one posted 64-byte frame into a trapped page, until it resumes",
+      includes: ['everything trap-roundtrip includes', 'the TX of one frame, done synchronously inside the REGION_WRITE'],
+      excludes: ["the mediator's tail-trap tracker (not in the path yet)", 'writing the descriptor (before the clock)'],
+    }, GUEST),
   ],
   ratios: [
     { name: 'doorbell: trapped / passthrough', numerator: 'trap-doorbell', denominator: 'pt-doorbell', metric: 'latency',
@@ -111,11 +124,18 @@ export const accessScenario: ScenarioTable = {
       stat: 'median', meaning: 'how many times more a register write costs the writer when it is trapped' },
     { name: 'read: trapped / passthrough', numerator: 'trap-read', denominator: 'pt-load', metric: 'latency',
       stat: 'median', meaning: 'how many times more a register read costs the reader when it is trapped' },
+    { name: 'write: guest trapped / passthrough', numerator: 'trap-roundtrip', denominator: 'pt-store', metric: 'latency',
+      stat: 'median', meaning: 'how many times more a guest pays for a trapped register write than for a posted store' },
+    { name: 'write: guest round trip / device side', numerator: 'trap-roundtrip', denominator: 'trap-write', metric: 'latency',
+      stat: 'median', meaning: 'what the exit and the socket round trip add on top of the device side of a trap' },
   ],
   charts: [
     { id: 'access-latency-histogram', title: 'Trap latency histogram (one access per sample)', kind: 'histogram',
       metric: 'latency', trials: ['pt-doorbell', 'trap-doorbell', 'trap-write', 'trap-read'] },
     { id: 'access-latency-bars', title: 'Cost of one access: trapped vs passthrough', kind: 'bars',
-      metric: 'latency', stat: 'median', trials: ['pt-store', 'trap-write', 'pt-load', 'trap-read', 'pt-doorbell', 'trap-doorbell'] },
+      metric: 'latency', stat: 'median', trials: ['pt-store', 'trap-write', 'trap-roundtrip', 'pt-load', 'trap-read',
+        'pt-doorbell', 'trap-doorbell', 'trap-roundtrip-doorbell'] },
+    { id: 'access-roundtrip-histogram', title: 'Guest trapped access: full round trip', kind: 'histogram',
+      metric: 'latency', trials: ['trap-roundtrip', 'trap-roundtrip-doorbell'] },
   ],
 };

@@ -1,18 +1,19 @@
 /**
  * Structured logging of the command-line tools: pino, JSON lines on stderr (stdout carries
- * only the command's result: a table or a JSON document), written synchronously so nothing
- * is lost when the process exits right after a failure.
+ * only the command's result: a table or a JSON document), or in a file for the daemon
+ * (`vfmed start --log-file`), written synchronously so nothing is lost when the process
+ * exits right after a failure.
  */
 import { pino, type Logger, type Level } from 'pino';
 
 export type { Logger } from 'pino';
 
-export const LOG_LEVELS: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+export { LOG_LEVELS } from './options.js';
 export type LogLevel = Level | 'silent';
 
-export function createLogger(level: LogLevel): Logger {
+export function createLogger(level: LogLevel, file?: string | null): Logger {
   return pino(
     { name: 'vfmed', level, base: { pid: process.pid } },
-    pino.destination({ dest: 2, sync: true }),
+    pino.destination(file ? { dest: file, sync: true, append: true, mkdir: true } : { dest: 2, sync: true }),
   );
 }

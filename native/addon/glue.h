@@ -11,7 +11,10 @@
 
 #include <napi.h>
 
+struct vfmed_nic;
+
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 
@@ -25,6 +28,8 @@ struct AddonData {
 	// that errors thrown here are real instances of them; empty until registered.
 	Napi::FunctionReference system_error_ctor;
 	Napi::FunctionReference vfmed_error_ctor;
+	// The Nic class, so UnwrapNic can tell a Nic from any other object.
+	Napi::FunctionReference nic_ctor;
 	// Live mmapShared() mappings by address, so munmap() can tell ours from any other
 	// ArrayBuffer and never unmaps twice.
 	std::unordered_map<void *, Mapping *> mappings;
@@ -106,6 +111,16 @@ const char *TypeName(const Napi::Value &v);
 // Module parts, each registering its exports.
 void InitNic(Napi::Env env, Napi::Object exports);
 void InitOs(Napi::Env env, Napi::Object exports);
+void InitWire(Napi::Env env, Napi::Object exports);   // wire_wrap.cc
+void InitFdWatch(Napi::Env env, Napi::Object exports); // fd_watch.cc
+
+// For glue that attaches to a NIC (wire_wrap.cc): the struct vfmed_nic behind a JS `Nic`
+// (TypeError for any other value, VFMED_ERR_DESTROYED for a destroyed one), and hooks run
+// just before that NIC is destroyed (destroy() or its finalizer), so an object holding the
+// pointer can let go of it first. Hooks run on the JS thread, once, in any order.
+struct vfmed_nic *UnwrapNic(const Args &a, Napi::Value v, const char *name);
+uint64_t AddNicReleaseHook(struct vfmed_nic *nic, std::function<void()> fn);
+void RemoveNicReleaseHook(struct vfmed_nic *nic, uint64_t id);
 
 } // namespace vfmed
 

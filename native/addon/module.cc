@@ -35,6 +35,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports)
 	env.SetInstanceData<AddonData>(new AddonData());
 	InitNic(env, exports);
 	InitOs(env, exports);
+	InitWire(env, exports);
+	InitFdWatch(env, exports);
 	vfmed_transport_init(env, exports);
 	exports.Set("errnos", ErrnoTable(env));
 	exports.Set("setErrorClasses", Napi::Function::New<SetErrorClasses>(env, "setErrorClasses"));

@@ -13,6 +13,8 @@
 #include <vfmed/nic.h>
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -28,9 +30,40 @@ constexpr uint32_t kUplinkTakeCap = 64 * 1024;
 // the glue allocate gigabytes (2^30 pages = 4 TiB of IOVA = 128 MiB of bitmap).
 constexpr uint64_t kTruthMaxPages = 1ull << 30;
 
+// Release hooks by NIC (see glue.h); guarded because worker threads have their own NICs.
+std::mutex g_hooks_lock;
+std::map<struct vfmed_nic *, std::map<uint64_t, std::function<void()>>> g_hooks;
+uint64_t g_next_hook = 1;
+
+void RunNicReleaseHooks(struct vfmed_nic *nic)
+{
+	std::map<uint64_t, std::function<void()>> hooks;
+	{
+		std::lock_guard<std::mutex> g(g_hooks_lock);
+		auto it = g_hooks.find(nic);
+		if (it == g_hooks.end())
+			return;
+		hooks = std::move(it->second);
+		g_hooks.erase(it);
+	}
+	for (auto &kv : hooks)
+		kv.second();
+}
+
 class NicWrap : public Napi::ObjectWrap<NicWrap> {
 public:
 	static Napi::Function Define(Napi::Env env);
+	static NicWrap *From(Napi::Value v)
+	{
+		Napi::Env env = v.Env();
+		if (!v.IsObject())
+			return nullptr;
+		AddonData *d = GetData(env);
+		if (d->nic_ctor.IsEmpty() || !v.As<Napi::Object>().InstanceOf(d->nic_ctor.Value()))
+			return nullptr;
+		return Unwrap(v.As<Napi::Object>());
+	}
+	struct vfmed_nic *Raw() const { return nic_; }
 
 	explicit NicWrap(const Napi::CallbackInfo &info);
 	~NicWrap() override { Release(); }
@@ -40,8 +73,10 @@ private:
 	{
 		struct vfmed_nic *n = nic_;
 		nic_ = nullptr;
-		if (n)
+		if (n) {
+			RunNicReleaseHooks(n);
 			vfmed_nic_destroy(n);
+		}
 	}
 	struct vfmed_nic *Live(const Args &a) const
 	{
@@ -452,9 +487,41 @@ void NicWrap::Destroy(const Napi::CallbackInfo &info)
 
 } // namespace
 
+struct vfmed_nic *UnwrapNic(const Args &a, Napi::Value v, const char *name)
+{
+	NicWrap *w = NicWrap::From(v);
+	if (!w)
+		throw a.Type(std::string("\"") + name + "\" must be a Nic (got " + TypeName(v) + ")");
+	if (!w->Raw())
+		throw VfmedError(a.Env(), "VFMED_ERR_DESTROYED",
+				 std::string(a.Fn()) + ": the NIC was destroyed", ENODEV);
+	return w->Raw();
+}
+
+uint64_t AddNicReleaseHook(struct vfmed_nic *nic, std::function<void()> fn)
+{
+	std::lock_guard<std::mutex> g(g_hooks_lock);
+	uint64_t id = g_next_hook++;
+	g_hooks[nic][id] = std::move(fn);
+	return id;
+}
+
+void RemoveNicReleaseHook(struct vfmed_nic *nic, uint64_t id)
+{
+	std::lock_guard<std::mutex> g(g_hooks_lock);
+	auto it = g_hooks.find(nic);
+	if (it == g_hooks.end())
+		return;
+	it->second.erase(id);
+	if (it->second.empty())
+		g_hooks.erase(it);
+}
+
 void InitNic(Napi::Env env, Napi::Object exports)
 {
-	exports.Set("Nic", NicWrap::Define(env));
+	Napi::Function ctor = NicWrap::Define(env);
+	GetData(env)->nic_ctor = Napi::Persistent(ctor);
+	exports.Set("Nic", ctor);
 }
 
 } // namespace vfmed

@@ -6,7 +6,14 @@
 
 #include <string.h>
 
-static uint32_t crc_table[256];
+/*
+ * IEEE CRC-32 (zlib's crc32), slicing-by-8: eight 256-entry tables, eight bytes per step.
+ * The byte-at-a-time loop is a chain of dependent table loads (~7 cycles per byte); this
+ * one does ~1.5, which matters because every generated frame is summed once by its sender
+ * and once by its receiver (a 1514-byte frame took ~3.5 us per sum before).
+ *   T[0][i] = CRC of byte i; T[k][i] = (T[k-1][i] >> 8) ^ T[0][T[k-1][i] & 0xff]
+ */
+static uint32_t crc_table[8][256];
 
 static void crc_init(void)
 {
@@ -14,8 +21,16 @@ static void crc_init(void)
 		uint32_t c = i;
 		for (int k = 0; k < 8; k++)
 			c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-		crc_table[i] = c;
+		crc_table[0][i] = c;
 	}
+	for (uint32_t i = 0; i < 256; i++)
+		for (int k = 1; k < 8; k++)
+			crc_table[k][i] = (crc_table[k - 1][i] >> 8) ^ crc_table[0][crc_table[k - 1][i] & 0xFF];
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 uint32_t vfmed_crc32(const void *data, size_t len)
@@ -23,10 +38,18 @@ uint32_t vfmed_crc32(const void *data, size_t len)
 	const uint8_t *p = data;
 	uint32_t c = 0xFFFFFFFFu;
 
-	if (!crc_table[1])
+	if (!crc_table[0][1])
 		crc_init();
+	for (; len >= 8; p += 8, len -= 8) {
+		uint32_t a = c ^ le32(p), b = le32(p + 4);
+
+		c = crc_table[7][a & 0xFF] ^ crc_table[6][(a >> 8) & 0xFF] ^
+		    crc_table[5][(a >> 16) & 0xFF] ^ crc_table[4][a >> 24] ^
+		    crc_table[3][b & 0xFF] ^ crc_table[2][(b >> 8) & 0xFF] ^
+		    crc_table[1][(b >> 16) & 0xFF] ^ crc_table[0][b >> 24];
+	}
 	while (len--)
-		c = crc_table[(c ^ *p++) & 0xFF] ^ (c >> 8);
+		c = crc_table[0][(c ^ *p++) & 0xFF] ^ (c >> 8);
 	return c ^ 0xFFFFFFFFu;
 }
 
@@ -52,15 +75,23 @@ void vfmed_frame_stamp(uint8_t *buf, uint16_t len, uint16_t stream, uint64_t seq
 void vfmed_frame_generate(uint8_t *buf, uint16_t len, const uint8_t dst[6], const uint8_t src[6],
 			  uint16_t stream, uint64_t seq)
 {
-	uint32_t x = (uint32_t)(seq * 2654435761u) ^ stream;
+	/* Payload differs per frame: xorshift64*, eight bytes per step (a byte-wise generator
+	 * cost ~4 cycles per byte of every frame). */
+	uint64_t x = (seq * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)stream << 48) ^ 0x5DEECE66Dull;
+	unsigned i = 14, end = (unsigned)len - VFMED_TAG_LEN;
 
 	memcpy(buf, dst, 6);
 	memcpy(buf + 6, src, 6);
 	buf[12] = VFMED_ETHERTYPE_GEN >> 8;
 	buf[13] = VFMED_ETHERTYPE_GEN & 0xFF;
-	for (uint16_t i = 14; i < len - VFMED_TAG_LEN; i++) {
-		x = x * 1103515245u + 12345u;  /* payload differs per frame */
-		buf[i] = (uint8_t)(x >> 16);
+	for (; i < end; i += 8) {
+		uint64_t v;
+
+		x ^= x >> 12;
+		x ^= x << 25;
+		x ^= x >> 27;
+		v = x * 0x2545F4914F6CDD1Dull;
+		memcpy(buf + i, &v, end - i < 8 ? end - i : 8);
 	}
 	vfmed_frame_stamp(buf, len, stream, seq);
 }

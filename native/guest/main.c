@@ -29,7 +29,7 @@ static const char usage_text[] =
 "RAM with DMA_MAP, maps the mmap-able part of BAR0 and traps the rest, and runs an\n"
 "igbvf-style poll-mode driver. JSON lines on stdout (init, bar_layout, stats, summary).\n"
 "\n"
-"workloads: txgen | rxsink | fwd | echo | loopback\n"
+"workloads: txgen | rxsink | fwd | echo | loopback | mmio-lat\n"
 "\n"
 "device:\n"
 "  -s, --socket PATH        vfio-user server socket of the VF\n"
@@ -61,6 +61,9 @@ static const char usage_text[] =
 "      --seq-from-zero      rxsink: streams start at sequence 0 (count initial loss)\n"
 "      --fwd-l2             fwd: send to --dst instead of back to the sender\n"
 "      --burst N            frames per TX burst and RX poll, 1..1024 (default 32)\n"
+"mmio-lat (time single BAR0 accesses; --count samples, default 10000):\n"
+"      --lat-op OP          write (TDT0, unchanged), read (TDH0) or doorbell (one frame)\n"
+"      --lat-warmup N       untimed accesses first (default 1000)\n"
 "driver variants:\n"
 "      --queues N           queue pairs 1..2 (default 1); stream s uses queue s %% N\n"
 "      --rx-repost          re-arm RX descriptors with buffers at new addresses\n"
@@ -96,6 +99,7 @@ enum {
 	OPT_RAM_OFFSET, OPT_RAM_BASE, OPT_RING, OPT_MAC, OPT_DST, OPT_IP, OPT_SIZE, OPT_STREAMS,
 	OPT_PCAP, OPT_NO_STAMP, OPT_SEQ0, OPT_FWD_L2, OPT_BURST, OPT_STATS, OPT_BUSY, OPT_STRICT,
 	OPT_CONNECT_TO, OPT_REPLY_TO, OPT_MBX_TO, OPT_LINK_WAIT, OPT_DRAIN_TO, OPT_HELP,
+	OPT_LAT_OP, OPT_LAT_WARMUP,
 	OPT_QUEUES, OPT_POSTED, OPT_RX_REPOST, OPT_RX_BUF_KIB, OPT_TX_SPLIT, OPT_REINIT_AFTER, OPT_MIGRATE_TO,
 	OPT_MIGRATION_V1, OPT_PRECOPY_MS, OPT_PRECOPY_RX_HOLD, OPT_SAVE_TO, OPT_RESUME, OPT_LOAD_FROM, OPT_LAT_SAMPLES,
 };
@@ -133,6 +137,8 @@ static const struct option long_opts[] = {
 	{ "link-wait", required_argument, NULL, OPT_LINK_WAIT },
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TO },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "lat-op", required_argument, NULL, OPT_LAT_OP },
+	{ "lat-warmup", required_argument, NULL, OPT_LAT_WARMUP },
 	{ "queues", required_argument, NULL, OPT_QUEUES },
 	{ "posted-writes", no_argument, NULL, OPT_POSTED },
 	{ "rx-repost", no_argument, NULL, OPT_RX_REPOST },
@@ -208,6 +214,7 @@ static int parse_workload(const char *s, enum vfmed_workload *w)
 	static const struct { const char *name; enum vfmed_workload w; } names[] = {
 		{ "txgen", VFMED_WL_TXGEN }, { "rxsink", VFMED_WL_RXSINK }, { "fwd", VFMED_WL_FWD },
 		{ "echo", VFMED_WL_ECHO }, { "loopback", VFMED_WL_LOOPBACK },
+		{ "mmio-lat", VFMED_WL_MMIO_LAT },
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (!strcmp(s, names[i].name)) {
@@ -258,19 +265,21 @@ static int parse_args(int argc, char **argv, struct vfmed_opts *o)
 	o->mbx_ms = 1000;
 	o->link_wait_ms = 3000;
 	o->drain_ms = 2000;
+	o->lat_op = VFMED_LAT_WRITE;
+	o->lat_warmup = 1000;
 	o->queues = 1;
 	o->rx_sets = 1;
 	o->rx_buf_kib = 2;
 	o->precopy_ms = 50;
 
 	if (argc < 2)
-		return usage_error("%s", "missing workload (txgen, rxsink, fwd, echo, loopback)");
+		return usage_error("%s", "missing workload (txgen, rxsink, fwd, echo, loopback, mmio-lat)");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		fputs(usage_text, stdout);
 		return -1;
 	}
 	if (parse_workload(argv[1], &o->workload))
-		return usage_error("unknown workload '%s' (txgen, rxsink, fwd, echo, loopback)", argv[1]);
+		return usage_error("unknown workload '%s' (txgen, rxsink, fwd, echo, loopback, mmio-lat)", argv[1]);
 
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "s:n:d:r:", long_opts, NULL)) != -1) {
@@ -335,6 +344,17 @@ static int parse_args(int argc, char **argv, struct vfmed_opts *o)
 		case OPT_LINK_WAIT: NUM(ms, 600000, 0, "--link-wait"); o->link_wait_ms = (int)ms; break;
 		case OPT_DRAIN_TO: NUM(ms, 3600000, 0, "--drain-timeout"); o->drain_ms = (int)ms; break;
 		case OPT_HELP: fputs(usage_text, stdout); return -1;
+		case OPT_LAT_OP:
+			if (!strcmp(optarg, "write"))
+				o->lat_op = VFMED_LAT_WRITE;
+			else if (!strcmp(optarg, "read"))
+				o->lat_op = VFMED_LAT_READ;
+			else if (!strcmp(optarg, "doorbell"))
+				o->lat_op = VFMED_LAT_DOORBELL;
+			else
+				return usage_error("invalid value '%s' for --lat-op (write, read, doorbell)", optarg);
+			break;
+		case OPT_LAT_WARMUP: NUM(o->lat_warmup, 100000000, 0, "--lat-warmup"); break;
 		case OPT_QUEUES: NUM(o->queues, VFMED_MAX_QUEUES, 0, "--queues"); break;
 		case OPT_RX_REPOST: o->rx_sets = 2; break;
 		case OPT_POSTED: o->posted_writes = 1; break;
@@ -354,6 +374,8 @@ static int parse_args(int argc, char **argv, struct vfmed_opts *o)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (o->workload == VFMED_WL_MMIO_LAT && !o->count)
+		o->count = 10000;
 
 	if (!o->socket == !o->uio)
 		return usage_error("%s", "exactly one of --socket PATH and --uio PATH is required");
@@ -441,7 +463,7 @@ int main(int argc, char **argv)
 		vfmed_pcap_free(&pcap);
 		return 1;
 	}
-	rc = vfmed_workload_run(&r);
+	rc = o.workload == VFMED_WL_MMIO_LAT ? vfmed_mmio_latency_run(&r) : vfmed_workload_run(&r);
 	vfmed_runner_teardown(&r);
 	vfmed_pcap_free(&pcap);
 	return rc;

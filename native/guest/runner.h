@@ -24,6 +24,13 @@ enum vfmed_workload {
 	VFMED_WL_FWD = 3,
 	VFMED_WL_ECHO = 4,
 	VFMED_WL_LOOPBACK = 5,
+	VFMED_WL_MMIO_LAT = 6,    /* mmio-latency.c: timed single BAR0 accesses */
+};
+
+enum vfmed_lat_op {
+	VFMED_LAT_WRITE = 0,      /* TDT0 stored with its current value */
+	VFMED_LAT_READ = 1,       /* TDH0 loaded */
+	VFMED_LAT_DOORBELL = 2,   /* one frame posted, TDT0 stored */
 };
 
 struct vfmed_opts {
@@ -57,6 +64,8 @@ struct vfmed_opts {
 	int busy_poll;
 	int strict;                  /* exit 3 if received traffic had errors */
 	int connect_ms, reply_ms, mbx_ms, link_wait_ms, drain_ms;
+	int lat_op;                  /* mmio-lat: enum vfmed_lat_op */
+	uint64_t lat_warmup;         /* mmio-lat: accesses done before the timed ones */
 	/* Driver variants (the mediator's tests): queue pairs, reposting RX buffers at new
 	 * addresses, the device's RX buffer size (1 KiB: multi-descriptor frames), TX frames
 	 * split over two descriptors with a doorbell between, one re-initialisation. */

@@ -88,6 +88,7 @@ static const char *workload_name(int w)
 	case VFMED_WL_FWD: return "fwd";
 	case VFMED_WL_ECHO: return "echo";
 	case VFMED_WL_LOOPBACK: return "loopback";
+	case VFMED_WL_MMIO_LAT: return "mmio-lat";
 	default: return "none";
 	}
 }

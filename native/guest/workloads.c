@@ -179,6 +179,8 @@ static int goal_reached(struct wl *w)
 		return st->fwd_frames >= o->count;
 	case VFMED_WL_ECHO:
 		return st->echo_arp_replies + st->echo_icmp_replies >= o->count;
+	case VFMED_WL_MMIO_LAT:
+		break;   /* runs in mmio-latency.c */
 	}
 	return 0;
 }
@@ -209,6 +211,25 @@ static void idle_pause(unsigned *idle)
 		return;
 	ts.tv_nsec = (long)(k > 7 ? 100 : (1u << k)) * 1000;  /* 2 us .. 100 us */
 	nanosleep(&ts, NULL);
+}
+
+/*
+ * How many frames to take from RX in one poll. fwd and echo send one frame per frame they
+ * take, so they take only what the TX ring has room for: a frame they cannot send yet
+ * stays in the RX ring instead of being dropped, and the backlog propagates to the sender
+ * (the device's VF-to-VF path stalls the sender when the receiver's FIFO is full; from
+ * the uplink, the FIFO drops and counts). A forwarder is then lossless end to end.
+ */
+static unsigned rx_budget(struct wl *w, unsigned q)
+{
+	const struct vfmed_opts *o = w->o;
+	unsigned room;
+
+	if (o->workload != VFMED_WL_FWD && o->workload != VFMED_WL_ECHO)
+		return o->burst;
+	vfmed_igbvf_tx_reclaim(w->vf, q);
+	room = w->st->tx_count - 1 - vfmed_igbvf_tx_inflight(w->vf, q);
+	return room < o->burst ? room : o->burst;
 }
 
 static int received_errors(const struct vfmed_guest_state *st)
@@ -260,7 +281,7 @@ int vfmed_workload_run(struct vfmed_runner *r)
 			work += tx_generate(&w, now);
 		for (unsigned q = 0; q < st->queues; q++) {
 			if (rx_fn && !(o->precopy_rx_hold && r->mig.phase == VFMED_MIG_PRECOPY))
-				work += vfmed_igbvf_rx_poll(w.vf, q, o->burst, rx_fn, &w);
+				work += vfmed_igbvf_rx_poll(w.vf, q, rx_budget(&w, q), rx_fn, &w);
 			vfmed_igbvf_tx_doorbell(w.vf, q);
 			work += vfmed_igbvf_tx_reclaim(w.vf, q);
 		}

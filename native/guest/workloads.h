@@ -7,6 +7,7 @@
  *   fwd       sends every received frame back out (MAC swap, or rewrite with --fwd-l2)
  *   echo      answers ARP and ICMP echo for --ip
  *   loopback  txgen to its own MAC (default) plus rxsink on what comes back
+ *   mmio-lat  times single BAR0 accesses (trapped or passthrough), mmio-latency.c
  */
 #ifndef VFMED_GUEST_WORKLOADS_H
 #define VFMED_GUEST_WORKLOADS_H
@@ -16,5 +17,8 @@ struct vfmed_runner;
 /* Runs the configured workload until it completes, --duration passes or a signal stops
  * it; prints the summary line. Returns the process exit status. */
 int vfmed_workload_run(struct vfmed_runner *r);
+
+/* mmio-lat (mmio-latency.c): times --count single BAR0 accesses (--lat-op), prints them. */
+int vfmed_mmio_latency_run(struct vfmed_runner *r);
 
 #endif /* VFMED_GUEST_WORKLOADS_H */

@@ -149,13 +149,19 @@ void vfmed_dirty_mark(struct vfmed_dirty_log *d, uint64_t iova, uint64_t len);
 struct vfmed_frame {
 	uint32_t len;
 	uint32_t flags;
+	uint32_t cap;             /* bytes data[] can hold (RX FIFO frames; recycled) */
 	uint8_t  data[];
 };
 
+#define VFMED_FIFO_SPARES      64u     /* recycled frame buffers kept per FIFO */
+#define VFMED_FIFO_SPARE_CAP   2048u   /* buffer size of a recyclable frame */
+
 struct vfmed_rx_fifo {
-	struct vfmed_frame **slot;
+	struct vfmed_frame **slot;  /* nslots is 0 or a power of two */
 	uint32_t head, count, nslots;
 	uint32_t bytes, capacity;
+	struct vfmed_frame *spare[VFMED_FIFO_SPARES];   /* popped frames kept for reuse */
+	uint32_t nspare;
 };
 
 int  vfmed_fifo_init(struct vfmed_rx_fifo *f, uint32_t capacity);
@@ -346,6 +352,7 @@ uint32_t vfmed_irq_read_reg(struct vfmed_vf *vf, uint32_t off);
 
 /* vf-queue.c: register latch/sync shared by RX and TX */
 int  vfmed_vf_queues_sync(struct vfmed_vf *vf);
+int  vfmed_vf_rx_queues_sync(struct vfmed_vf *vf);   /* RX queues only (before a delivery) */
 void vfmed_queue_fault(struct vfmed_vf *vf, struct vfmed_queue *q, uint32_t code);
 void vfmed_queue_set_head(struct vfmed_vf *vf, struct vfmed_queue *q, uint32_t head);
 void vfmed_queue_disable(struct vfmed_vf *vf, struct vfmed_queue *q);

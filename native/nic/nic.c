@@ -423,9 +423,20 @@ int vfmed_nic_set_pf_event_fd(struct vfmed_nic *nic, int fd)
 
 /* ---- device loop ----------------------------------------------------------------------- */
 
+static bool irq_deferred(const struct vfmed_vf *vf)
+{
+	uint32_t v;
+
+	for (v = 0; v < VFMED_VF_MSIX_VECTORS; v++)
+		if (vf->irq.deferred[v])
+			return true;
+	return false;
+}
+
 static int nic_pass(struct vfmed_nic *nic)
 {
-	uint64_t now = vfmed_now_ns();
+	uint64_t now = 0;   /* read only when a throttled interrupt waits: a clock read per
+			     * pass was a tenth of the device thread's time */
 	int work = 0;
 	uint32_t i;
 
@@ -438,7 +449,11 @@ static int nic_pass(struct vfmed_nic *nic)
 			continue;
 		work += vfmed_mbx_poll(vf);
 		work += vfmed_vf_process(vf);
-		work += vfmed_irq_poll(vf, now);
+		if (irq_deferred(vf)) {
+			if (!now)
+				now = vfmed_now_ns();
+			work += vfmed_irq_poll(vf, now);
+		}
 	}
 	return work;
 }
@@ -468,6 +483,8 @@ static void *device_thread(void *arg)
 {
 	struct vfmed_nic *nic = arg;
 	uint64_t idle_since = vfmed_now_ns(), sleep_ns = 0;
+	uint32_t idle_passes = 0;
+	bool busy = false;
 
 	while (!__atomic_load_n(&nic->stop_req, __ATOMIC_ACQUIRE)) {
 		uint64_t now, deadline;
@@ -479,13 +496,24 @@ static void *device_thread(void *arg)
 		pthread_mutex_unlock(&nic->lock);
 		if (__atomic_load_n(&nic->api_waiters, __ATOMIC_RELAXED))
 			sched_yield();
-		now = vfmed_now_ns();
+		/* The clock is read when the device goes idle and then every 64 idle passes,
+		 * not on every pass: busy passes do not need it. */
 		if (work > 0) {
-			idle_since = now;
+			busy = true;
 			sleep_ns = 0;
 			continue;
 		}
-		if (nic->poll_mode == VFMED_POLL_BUSY || now - idle_since < SPIN_NS) {
+		if (busy) {
+			busy = false;
+			idle_since = vfmed_now_ns();
+			idle_passes = 0;
+		}
+		if (nic->poll_mode == VFMED_POLL_BUSY || (++idle_passes & 63)) {
+			cpu_relax();
+			continue;
+		}
+		now = vfmed_now_ns();
+		if (now - idle_since < SPIN_NS) {
 			cpu_relax();
 			continue;
 		}

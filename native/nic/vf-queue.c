@@ -189,6 +189,12 @@ int vfmed_vf_queues_sync(struct vfmed_vf *vf)
 	return work;
 }
 
+/* Only the RX queues: what delivering a frame needs to see, before every delivery. */
+int vfmed_vf_rx_queues_sync(struct vfmed_vf *vf)
+{
+	return sync_queue(vf, &vf->rxq[0]) + sync_queue(vf, &vf->rxq[1]);
+}
+
 int vfmed_vf_process(struct vfmed_vf *vf)
 {
 	int work;

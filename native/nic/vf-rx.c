@@ -179,9 +179,10 @@ int vfmed_vf_rx_process(struct vfmed_vf *vf)
 
 	if (!vf->sriov_enabled || vf->quiesced || !vf->fifo.count)
 		return 0;
-	/* Called directly by the switch too: act on the register file as it is now, so a
-	 * ring the driver just disabled (and may be reusing) is never written. */
-	work = vfmed_vf_queues_sync(vf);
+	/* Called directly by the switch too: act on the RX registers as they are now, so a
+	 * ring the driver just disabled (and may be reusing) is never written. (The TX
+	 * queues do not matter here; the device pass syncs them.) */
+	work = vfmed_vf_rx_queues_sync(vf);
 	while ((f = vfmed_fifo_peek(&vf->fifo, 0)) != NULL) {
 		qi = vfmed_vf_rx_select_queue(vf, f);
 		if (qi < 0)

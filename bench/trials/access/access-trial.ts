@@ -12,8 +12,9 @@
  *
  * Honesty checks (a repetition fails instead of reporting numbers if one does not hold):
  * every doorbell sent exactly one frame (device TX counter), no queue error, and the
- * no-work ops moved neither head nor tail. 'guest-trapped' (SIGSEGV -> vfio-user round
- * trip) is refused: that row is pending until the guest runner exists.
+ * no-work ops moved neither head nor tail. 'guest-trapped' (a guest's store -> SIGSEGV ->
+ * vfio-user REGION_WRITE round trip) runs in guest-access.ts: a vfmed-guest process times
+ * its own accesses against the daemon embedded in this process.
  */
 import { TDH, TDT, TQERR, TXD_DCMD_DEXT, TXD_DCMD_EOP, TXD_DCMD_IFCS, TXD_DCMD_RS, TXD_DTYP_DATA,
   TXD_OFF_CMD, TXD_OFF_OLINFO, TXD_PAYLEN_SHIFT, TXD_STA_DD } from '../../../mediator/hw/vf-regs.js';
@@ -23,6 +24,7 @@ import { intIn, oneOf, onlyKeys } from '../params.js';
 import type { TrialContext, TrialEntryPoint, TrialOutput } from '../protocol.js';
 import { runSamples, type SampleLoop } from '../sampler.js';
 import { openAccessRig, TX_RING, VF, type AccessRig } from './access-rig.js';
+import { runGuestAccess } from '../guest/guest-access.js';
 
 const OPS = ['doorbell', 'store', 'load'] as const;
 const VIAS = ['passthrough', 'trapped', 'guest-trapped'] as const;
@@ -31,7 +33,7 @@ const DOORBELL_DEADLINE_NS = 2_000_000_000n;
 
 interface AccessParams {
   op: (typeof OPS)[number];
-  via: 'passthrough' | 'trapped';
+  via: (typeof VIAS)[number];
   frameBytes: number;
   opsPerSample: number;
   pollMode: 'busy' | 'adaptive';
@@ -41,9 +43,6 @@ function parse(p: JsonObject): AccessParams {
   onlyKeys(p, ['op', 'via', 'frameBytes', 'opsPerSample', 'pollMode']);
   const op = oneOf(p, 'op', OPS);
   const via = oneOf(p, 'via', VIAS);
-  if (via === 'guest-trapped') {
-    throw new RangeError('via guest-trapped needs the guest runner and the vfio-user server (not built yet)');
-  }
   const frameBytes = intIn(p, 'frameBytes', 64, 1518, 64);
   const opsPerSample = intIn(p, 'opsPerSample', 1, 100_000);
   if (op === 'doorbell' && opsPerSample !== 1) {
@@ -175,5 +174,8 @@ function runAccess(ctx: TrialContext): TrialOutput {
 
 export const accessTrial: TrialEntryPoint = {
   validate: (params) => void parse(params),
-  run: runAccess,
+  run: (ctx) => {
+    const p = parse(ctx.params);
+    return p.via === 'guest-trapped' ? runGuestAccess(ctx, p) : runAccess(ctx);
+  },
 };
