@@ -101,7 +101,8 @@ describe('vfmed bench --quick (every ready scenario)', () => {
   it('writes well-formed SVG charts for the scenarios that ran', () => {
     const svgs = readdirSync(join(out, 'charts')).sort();
     expect(svgs).toEqual([
-      'access-latency-bars.svg', 'access-latency-histogram.svg', 'dirty-precision.svg', 'passthrough-rate-vs-batch.svg',
+      'access-latency-bars.svg', 'access-latency-histogram.svg', 'access-roundtrip-histogram.svg', 'dirty-precision.svg',
+      'passthrough-rate-vs-batch.svg',
       'trapped-posted-rate-vs-batch.svg', 'trapped-rate-vs-batch-1514.svg', 'trapped-rate-vs-batch.svg', 'trapped-store-latency.svg',
     ]);
     const parser = new XMLParser({ ignoreAttributes: false });
@@ -119,7 +120,7 @@ describe('vfmed bench --quick (every ready scenario)', () => {
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
     const body = html.replace(/^<!DOCTYPE html>\n/, '');
     expect(XMLValidator.validate(body)).toBe(true);
-    expect(html.match(/<svg /g)?.length).toBe(8);
+    expect(html.match(/<svg /g)?.length).toBe(9);
     expect(html).not.toMatch(/<script|src="http|href="http/);
     expect(html).toMatch(/scenario migration needs .*live migration \(vfmed migrate\) \(not built yet\)/);
     expect(html).toContain('trapped register access ≤ 15 µs median');
