@@ -29,9 +29,9 @@ const errors: [string, string[], number, RegExp][] = [
   ['--out is a file', ['access', '--quick', '--out', aFile], 2, /^vfmed: error: --out .*a-file is not a directory$/],
   ['--out holds a run', ['access', '--quick', '--out', usedDir], 2,
     /^vfmed: error: --out .*used already holds a run \(result\.json\); choose another directory$/],
-  ['pending scenario passthrough', ['passthrough'], 1, /^vfmed bench: scenario passthrough needs the guest runner \(not built yet\)$/],
+  ['pending scenario dirty', ['dirty'], 1, /^vfmed bench: scenario dirty needs the mediator with BAR0 trapping \(not built yet\)$/],
   ['pending scenario trapped', ['access', 'trapped', '--quick'], 1,
-    /^vfmed bench: scenario trapped needs the guest runner, the vfio-user server and the mediator with BAR0 trapping \(not built yet\)$/],
+    /^vfmed bench: scenario trapped needs the mediator with BAR0 trapping \(not built yet\)$/],
   ['pending scenario migration', ['migration'], 1, /^vfmed bench: scenario migration needs .*live migration \(vfmed migrate\) \(not built yet\)$/],
 ];
 
@@ -51,8 +51,10 @@ describe('vfmed bench --list, --print-schema, --help', () => {
     const r = bench(['--list']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^access \(ready\)$/m);
-    expect(r.stdout).toMatch(/^passthrough \(pending: needs the guest runner\)$/m);
-    expect(r.stdout).toMatch(/trap-roundtrip .*\[pending: needs the guest runner, the vfio-user server and the mediator/);
+    expect(r.stdout).toMatch(/^passthrough \(ready\)$/m);
+    expect(r.stdout).toMatch(/^trapped \(pending: needs the mediator with BAR0 trapping\)$/m);
+    expect(r.stdout).toMatch(/- trap-roundtrip \(trapped, entry access\) .*"via":"guest-trapped"/);
+    expect(r.stdout).not.toMatch(/trap-roundtrip .*\[pending/);
   });
 
   it('--print-schema prints the result schema', () => {

@@ -29,7 +29,11 @@ export function syntheticResult(opts: { runId?: string; scale?: Record<string, n
       metrics: row.metrics, measures: row.measures, includes: row.includes, excludes: row.excludes,
       status: 'ok', repetitions: [], stats: {},
     };
-    if (row.pending) return { ...t, status: 'pending', reason: `trial access/${row.name} needs the guest runner (not built yet)` };
+    // A run on a machine without the guest runner: its rows are pending there (this keeps
+    // a pending row, and goals that fall back to a bound, in the synthetic result).
+    if (row.pending || row.params['via'] === 'guest-trapped') {
+      return { ...t, status: 'pending', reason: `trial access/${row.name} needs the guest runner (not built yet)` };
+    }
     const m = (base[row.name] ?? 100) * (opts.scale?.[row.name] ?? 1);
     for (let i = 0; i < size.repetitions; i++) {
       const xs = Array.from({ length: size.samples }, () => Math.round(m * (0.9 + 0.2 * rnd()) * 1000) / 1000);
