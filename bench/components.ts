@@ -37,7 +37,7 @@ export const COMPONENTS: Readonly<Record<ComponentId, Component>> = {
   'mediator-trapping': {
     id: 'mediator-trapping',
     title: 'the mediator with BAR0 trapping',
-    built: false,
+    built: true,
     role: 'mediator/mediate: flips pages 2-3 to trapped and runs the tail-trap tracker on each '
       + 'trapped doorbell',
   },

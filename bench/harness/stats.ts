@@ -22,7 +22,8 @@ export function summarize(samples: readonly number[]): Stats {
   const median = n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
   let sum = 0;
   for (const v of s) sum += v;
-  const mean = sum / n;
+  // sum / n of n equal values can land an ulp outside [min, max]; the mean never can.
+  const mean = Math.min(Math.max(sum / n, s[0]!), s[n - 1]!);
   let sq = 0;
   for (const v of s) sq += (v - mean) * (v - mean);
   return {

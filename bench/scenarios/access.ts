@@ -126,6 +126,8 @@ export const accessScenario: ScenarioTable = {
       stat: 'median', meaning: 'how many times more a register read costs the reader when it is trapped' },
     { name: 'write: guest trapped / passthrough', numerator: 'trap-roundtrip', denominator: 'pt-store', metric: 'latency',
       stat: 'median', meaning: 'how many times more a guest pays for a trapped register write than for a posted store' },
+    { name: 'write: guest round trip / device side', numerator: 'trap-roundtrip', denominator: 'trap-write', metric: 'latency',
+      stat: 'median', meaning: 'what the exit and the socket round trip add on top of the device side of a trap' },
   ],
   charts: [
     { id: 'access-latency-histogram', title: 'Trap latency histogram (one access per sample)', kind: 'histogram',

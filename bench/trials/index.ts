@@ -1,15 +1,16 @@
 /**
  * The registry of trial entry points: entry id (a trial row's `entry`) -> loader. Loaded
  * lazily so a child process imports only the entry it runs (and the addon only when that
- * entry needs the device). Entry points of pending scenarios ('dirty', 'migration') are
- * added here when their components exist.
+ * entry needs the device). The entry point of the pending migration scenario is added
+ * here when live migration exists.
  */
 import type { TrialEntryPoint } from './protocol.js';
 
 export const TRIAL_ENTRIES: Readonly<Record<string, () => Promise<TrialEntryPoint>>> = {
   access: async () => (await import('./access/access-trial.js')).accessTrial,
-  selftest: async () => (await import('./selftest-trial.js')).selftestTrial,
   traffic: async () => (await import('./traffic/traffic-trial.js')).trafficTrial,
+  dirty: async () => (await import('./traffic/dirty-trial.js')).dirtyTrial,
+  selftest: async () => (await import('./selftest-trial.js')).selftestTrial,
 };
 
 export async function loadEntry(id: string): Promise<TrialEntryPoint> {

@@ -8,7 +8,7 @@ import { pino, type Logger, type Level } from 'pino';
 
 export type { Logger } from 'pino';
 
-export const LOG_LEVELS: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+export { LOG_LEVELS } from './options.js';
 export type LogLevel = Level | 'silent';
 
 export function createLogger(level: LogLevel, file?: string | null): Logger {

@@ -5,7 +5,10 @@
  * status 2. No value is silently clamped or rounded.
  */
 import { InvalidArgumentError } from 'commander';
-import { LOG_LEVELS } from './log.js';
+import type { Level } from 'pino';
+
+/** pino's levels, here rather than in log.ts so that parsing options does not load pino. */
+export const LOG_LEVELS: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
 /** Exit status of a usage error (wrong command, option or argument). */
 export const EXIT_USAGE = 2;

@@ -1,8 +1,7 @@
 /**
  * Binding a real PCI device to a userspace-I/O driver through sysfs: the sequence a user
- * types by hand, in one module (`vfmed bind`/`unbind` for real devices, and the kernel
- * test, which proves it in a real kernel under QEMU; tests/kernel/guest/bind.sh is the
- * same sequence for the busybox guest).
+ * types by hand, in one module (`vfmed bind`/`unbind` for real devices; the kernel test
+ * runs that very command in a real kernel under QEMU, tests/kernel).
  *
  *   bind(bdf, driver):
  *     1. the device exists             /sys/bus/pci/devices/<bdf>

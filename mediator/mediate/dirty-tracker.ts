@@ -74,6 +74,13 @@ export class PageSet {
     for (let p = first; p <= last; p++) this.#pages.add(p);
   }
 
+  /** markRange for an address held as a JS number (exact below 2^53: the tracker's hot path). */
+  markPages(addr: number, len: number): void {
+    if (len <= 0) return;
+    const last = Math.floor((addr + len - 1) / 4096);
+    for (let p = Math.floor(addr / 4096); p <= last; p++) this.#pages.add(p);
+  }
+
   has(pfn: number): boolean {
     return this.#pages.has(pfn);
   }

@@ -19,7 +19,8 @@
  *   RESUMING     -> STOP         load through the PF; refused streams leave the VF untouched
  *
  * Trapping is what the mediator adds to the plain variant-driver flow: while a saving state
- * is active, the tail writes arrive as REGION_WRITEs and feed the dirty tracker.
+ * is active the queue pages are trapped, so once the client has acknowledged the new layout
+ * the tail writes arrive as REGION_WRITEs and feed the dirty tracker.
  */
 import { ArcRefusedError, MigrationFsm } from './fsm-runner.js';
 import { MigFlag, MigState } from './fsm.js';
@@ -32,8 +33,11 @@ export interface VfControl extends VfStateAccess {
   resume(): void;
 }
 
-/** Trapping of BAR0 pages 2-3 (the mediate driver implements it). trap() resolves once the
- * client has unmapped the pages, i.e. once every tail write is guaranteed to be seen. */
+/** Trapping of BAR0 pages 2-3 (the mediate driver implements it). trap() makes the pages
+ * non-mmap-able and tells the client; it does not wait for the client's acknowledgement:
+ * the device state is pulled from the PF after a quiesce and does not depend on it, and a
+ * VMM driving the migration over the same connection would wait for itself. Dirty
+ * tracking, which does depend on it, waits separately (BarTrapController.effective()). */
 export interface TrapControl {
   trap(): Promise<void>;
   untrap(): void;

@@ -1,5 +1,7 @@
 /**
- * PfDriver: the typed face of libvfpf.so (the vfmed PF driver, pf-driver/) for the daemon.
+ * PfDriver: the typed face of libvfpf.so (the vfmed PF driver, pf-driver/) for the daemon,
+ * one of the two PfBackend implementations (pf-backend.ts; the other is KernelPf, the same
+ * driver as a kernel module behind /dev/vfpf).
  *
  * One instance = one opened PF: its BAR and its DMA memfd mapped by the library, the admin
  * queue up after init(). Errors of the C side (-errno) become VfmedSystemError with the C
@@ -16,11 +18,16 @@ import {
   loadLibvfpf, type LibVfpf, type RawAbiField, type RawDevInfo, type RawVfConfig,
   type RawVfStats, type RawVfStatus, type VfpfHandle,
 } from './libvfpf-ffi.js';
+import {
+  asBuffer, checkMac, checkRanges, checkU32, checkU64, checkVf, dirtyBitmapBytes, saveGrowing,
+  type DirtyRange, type PfBackend, type PfDevInfo, type PfVfConfig, type PfVfStats,
+} from './pf-backend.js';
+
+export type { DirtyRange, PfDevInfo, PfVfConfig, PfVfStats } from './pf-backend.js';
+export { VFPF_STATE_MAX } from './pf-backend.js';
 
 export const VFPF_BAR_SIZE = 0x10000;
 export const VFPF_MAX_VFS = 8;
-/** Largest VF state blob the driver handles (VFPF_STATE_MAX). */
-export const VFPF_STATE_MAX = 16 << 20;
 
 /** Status flags of PfVfStatus (VFPF_VF_ST_*). */
 export const VF_ST_CTS = 0x1;
@@ -39,16 +46,6 @@ export interface PfOpenOptions {
   logLevel?: number;
 }
 
-export interface PfDevInfo {
-  modelId: number; abiMajor: number; abiMinor: number; maxVfs: number; numVfs: number;
-  queuesPerVf: number; rxFifoBytes: number; stateVersion: number; features: number;
-}
-
-export interface PfVfConfig {
-  mac: Uint8Array; rxEnabled: boolean; txEnabled: boolean; maxFrame: number;
-  mcCount: number; vlanCount: number; promisc: number; quiesced: boolean;
-}
-
 export interface PfVfStatus {
   mac: Uint8Array; permMac: Uint8Array;
   clearToSend: boolean; macAdmin: boolean; filtersKnown: boolean; dirtyLog: boolean;
@@ -56,30 +53,10 @@ export interface PfVfStatus {
   msgs: bigint; vfAcks: bigint; nacks: bigint; resets: bigint; stale: bigint; errors: bigint;
 }
 
-export interface PfVfStats {
-  rxPackets: bigint; rxBytes: bigint; txPackets: bigint; txBytes: bigint; rxMcast: bigint;
-  rxLbPackets: bigint; txLbPackets: bigint; rxLbBytes: bigint; txLbBytes: bigint;
-  rxFifoDrops: bigint; rxNoDesc: bigint; dmaErrors: bigint; txErrors: bigint;
-  fifoFrames: bigint; fifoBytes: bigint;
-}
-
-export interface DirtyRange { iova: bigint; length: bigint }
-
 const big = (v: number | bigint): bigint => BigInt(v);
 
-function checkU32(name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffff_ffff) {
-    throw new RangeError(`${name} must be an unsigned 32-bit integer, got ${v}`);
-  }
-}
-
-function checkU64(name: string, v: bigint): void {
-  if (typeof v !== 'bigint' || v < 0n || v >= 1n << 64n) {
-    throw new RangeError(`${name} must be a bigint in [0, 2^64), got ${String(v)}`);
-  }
-}
-
-export class PfDriver {
+export class PfDriver implements PfBackend {
+  readonly kind = 'libvfpf' as const;
   readonly #lib: LibVfpf;
   #dev: VfpfHandle | null;
 
@@ -123,11 +100,9 @@ export class PfDriver {
     return this.#dev;
   }
 
+  /** The admin queue carries the VF index in 16 bits. */
   #vf(vf: number): number {
-    if (!Number.isInteger(vf) || vf < 0 || vf > 0xffff) {
-      throw new RangeError(`VF index must be an integer in [0, 65535], got ${vf}`);
-    }
-    return vf;
+    return checkVf(vf, 0xffff);
   }
 
   /** Brings the PF up: identification, admin queue, PFRSTD (vfpf_dev_init). */
@@ -174,9 +149,7 @@ export class PfDriver {
 
   /** Administratively fixes a VF's MAC; an all-zero MAC removes the fix. */
   setVfMac(vf: number, mac: Uint8Array): void {
-    if (!(mac instanceof Uint8Array) || mac.length !== 6) {
-      throw new TypeError('mac must be a 6-byte Uint8Array');
-    }
+    checkMac(mac);
     checkRc('vfpf_vf_set_mac', this.#lib.vfpf_vf_set_mac(this.#h, this.#vf(vf), mac));
   }
 
@@ -252,35 +225,25 @@ export class PfDriver {
    */
   save(vf: number, cap?: number): Buffer {
     this.#vf(vf);
-    if (cap !== undefined) {
-      checkU32('cap', cap);
-      const buf = Buffer.alloc(cap);
-      const n = checkRc('vfpf_vf_save', this.#lib.vfpf_vf_save(this.#h, vf, buf, cap));
+    const once = (c: number): Buffer => {
+      const buf = Buffer.alloc(c);
+      const n = checkRc('vfpf_vf_save', this.#lib.vfpf_vf_save(this.#h, vf, buf, c));
       return buf.subarray(0, n);
-    }
-    for (let attempt = 0; ; attempt++) {
-      const size = Math.min(this.stateSize(vf) + 4096, VFPF_STATE_MAX);
-      const buf = Buffer.alloc(size);
-      const rc = this.#lib.vfpf_vf_save(this.#h, vf, buf, size);
-      if (rc >= 0) return buf.subarray(0, rc);
-      if (rc !== -28 /* ENOSPC */ || attempt >= 3) checkRc('vfpf_vf_save', rc);
-    }
+    };
+    if (cap === undefined) return saveGrowing(() => this.stateSize(vf), once);
+    checkU32('cap', cap);
+    return once(cap);
   }
 
   /** Loads a blob from save() into a quiesced or freshly enabled VF (validated whole first). */
   load(vf: number, blob: Uint8Array): void {
-    if (!(blob instanceof Uint8Array)) throw new TypeError('blob must be a Buffer/Uint8Array');
-    const buf = Buffer.isBuffer(blob) ? blob : Buffer.from(blob.buffer, blob.byteOffset, blob.length);
+    const buf = asBuffer(blob);
     checkRc('vfpf_vf_load', this.#lib.vfpf_vf_load(this.#h, this.#vf(vf), buf, buf.length));
   }
 
   dirtyStart(vf: number, pageShift: number, ranges: readonly DirtyRange[]): void {
     checkU32('pageShift', pageShift);
-    if (!Array.isArray(ranges)) throw new TypeError('ranges must be an array');
-    for (const r of ranges) {
-      checkU64('range.iova', r.iova);
-      checkU64('range.length', r.length);
-    }
+    checkRanges(ranges);
     const raw = ranges.map((r) => ({ iova: r.iova, length: r.length }));
     checkRc('vfpf_vf_dirty_start',
       this.#lib.vfpf_vf_dirty_start(this.#h, this.#vf(vf), pageShift, raw, raw.length));
@@ -295,12 +258,7 @@ export class PfDriver {
    * iova + (i << pageShift). `pageShift` must be the one given to dirtyStart().
    */
   dirtyReport(vf: number, iova: bigint, length: bigint, pageShift: number): Buffer {
-    checkU64('iova', iova);
-    checkU64('length', length);
-    checkU32('pageShift', pageShift);
-    const pages = (length + (1n << BigInt(pageShift)) - 1n) >> BigInt(pageShift);
-    const bytes = Number((pages + 7n) / 8n);
-    if (bytes > 64 << 20) throw new RangeError('dirty report window too large');
+    const bytes = dirtyBitmapBytes(iova, length, pageShift);
     const bm = Buffer.alloc(Math.max(bytes, 1));
     checkRc('vfpf_vf_dirty_report',
       this.#lib.vfpf_vf_dirty_report(this.#h, this.#vf(vf), iova, length, bm, BigInt(bm.length)));

@@ -115,9 +115,28 @@ export interface VfioDevice {
   release(): MaybePromise<void>;
   /**
    * VFIO_USER_DEVICE_FEATURE (optional; absent = no feature, ENOTTY as in Linux). Returns
-   * the data to append to a GET reply; throws ENOTTY for an unsupported feature.
+   * the data to append to a GET reply; throws ENOTTY for an unsupported feature. `argsz` is
+   * the request's argsz: for GET, the largest reply (header + data) the client accepts.
    */
-  feature?(flags: number, data: Uint8Array): MaybePromise<Uint8Array | void>;
+  feature?(flags: number, data: Uint8Array, argsz?: number): MaybePromise<Uint8Array | void>;
+  /**
+   * A client attached: the device is "opened" (optional). The mediate-ops seam asks its
+   * drivers here; it is undone by release(). A throw refuses the client.
+   */
+  open?(): void;
+  /**
+   * VFIO_USER_MIG_DATA_READ (optional; absent = ENOTSUP): at most `size` bytes of the
+   * migration stream. Fewer than asked means no more data (for now in PRE_COPY, for good in
+   * STOP_COPY), as the vfio-user specification defines.
+   */
+  migDataRead?(size: number): MaybePromise<Uint8Array>;
+  /** VFIO_USER_MIG_DATA_WRITE (optional; absent = ENOTSUP): the next bytes of the stream. */
+  migDataWrite?(data: Uint8Array): MaybePromise<void>;
+  /**
+   * A GET_REGION_INFO reply carrying the region fd and these mmap-able areas went to the
+   * client (optional notification): from now on the client may have them mapped.
+   */
+  mmapOffered?(index: number, mmap: RegionMmap): void;
 }
 
 /** Forwards everything to an inner device; mediation layers extend it and override the
@@ -163,11 +182,28 @@ export class DelegatingDevice implements VfioDevice {
   release(): MaybePromise<void> {
     return this.inner.release();
   }
-  feature(flags: number, data: Uint8Array): MaybePromise<Uint8Array | void> {
+  feature(flags: number, data: Uint8Array, argsz?: number): MaybePromise<Uint8Array | void> {
     if (!this.inner.feature) throw new VfmedError('VFMED_ERR_VFIO_FEATURE', 'no device features', ENOTTY);
-    return this.inner.feature(flags, data);
+    return this.inner.feature(flags, data, argsz);
+  }
+  open(): void {
+    this.inner.open?.();
+  }
+  /** Present exactly when the inner device has it (a device without migration keeps
+   * answering MIG_DATA_* with ENOTSUP before anything else is looked at). */
+  get migDataRead(): ((size: number) => MaybePromise<Uint8Array>) | undefined {
+    const inner = this.inner;
+    return inner.migDataRead ? (size) => inner.migDataRead!(size) : undefined;
+  }
+  get migDataWrite(): ((data: Uint8Array) => MaybePromise<void>) | undefined {
+    const inner = this.inner;
+    return inner.migDataWrite ? (data) => inner.migDataWrite!(data) : undefined;
+  }
+  mmapOffered(index: number, mmap: RegionMmap): void {
+    this.inner.mmapOffered?.(index, mmap);
   }
 }
+
 
 /** True for a thenable (what a MaybePromise-returning method gave back). */
 export function isPromise<T>(v: MaybePromise<T>): v is Promise<T> {

@@ -12,7 +12,8 @@
  * direction (DMA_READ/DMA_WRITE) are EINVAL; commands this server does not implement, and
  * unassigned ids, are ENOTSUP. NO_REPLY suppresses the reply, also an error reply.
  *
- * Later layers add commands with register() (e.g. MIG_DATA_READ/WRITE for migration).
+ * MIG_DATA_READ/WRITE go to the device's optional migDataRead/migDataWrite (ENOTSUP without
+ * them). Later layers may still add or replace commands with register().
  */
 import diagnostics_channel from 'node:diagnostics_channel';
 import { constants } from 'node:os';
@@ -21,6 +22,7 @@ import { handleDeviceFeature, handleDeviceReset } from './handlers/device-contro
 import { handleDmaMap, handleDmaUnmap } from './handlers/dma.js';
 import { handleDeviceGetInfo, handleDeviceGetIrqInfo, handleDeviceGetRegionInfo } from './handlers/info.js';
 import { handleDeviceSetIrqs } from './handlers/irqs.js';
+import { handleMigDataRead, handleMigDataWrite } from './handlers/mig-data.js';
 import { handleRegionRead, handleRegionWrite, handleRegionWriteMulti } from './handlers/region-access.js';
 import { handleVersion } from './handlers/version.js';
 import { decodeHeader, errorReply, msgError, reply, type Header } from './messages.js';
@@ -84,8 +86,8 @@ function defaultTable(): Map<number, Entry> {
     [Cmd.DEVICE_RESET, { handler: handleDeviceReset, fds: false }],
     [Cmd.REGION_WRITE_MULTI, { handler: handleRegionWriteMulti, fds: false }],
     [Cmd.DEVICE_FEATURE, { handler: handleDeviceFeature, fds: false }],
-    [Cmd.MIG_DATA_READ, { handler: notSupported, fds: false }],
-    [Cmd.MIG_DATA_WRITE, { handler: notSupported, fds: false }],
+    [Cmd.MIG_DATA_READ, { handler: handleMigDataRead, fds: false }],
+    [Cmd.MIG_DATA_WRITE, { handler: handleMigDataWrite, fds: false }],
   ]);
 }
 

@@ -62,7 +62,8 @@ export class IgbVfDevice implements VfioDevice {
   private readonly flr: (() => void) | null;
 
   constructor(
-    private readonly nic: NativeNic,
+    /** the hardware model behind this VF (read-only use by the mediation layer) */
+    readonly nic: NativeNic,
     readonly vf: number,
     opts: IgbVfDeviceOptions = {},
   ) {

@@ -94,6 +94,13 @@ export class VfioUserServer extends EventEmitter {
       this.refuse(raw, peer);
       return;
     }
+    try {
+      this.device.open?.(); // the device is opened per client (mediate-ops drivers are asked here)
+    } catch (e) {
+      this.log.error({ err: e, device: this.device.name, peer }, 'vfio-user: opening the device failed, client refused');
+      raw.destroy();
+      return;
+    }
     const conn = new VfioConnection(raw, this.device, this.log, (errno, releaseError) => {
       if (this.client === conn) this.client = null;
       this.log.info?.({ device: this.device.name, errno, peer }, 'vfio-user: client detached');

@@ -33,8 +33,9 @@ static inline void *vfmed_gpa(const struct vfmed_guest_ram *r, uint64_t gpa, uin
 	return r->host + (gpa - r->base);
 }
 
-/* Bytes of RAM the layout needs for the given ring sizes. */
-uint64_t vfmed_guest_ram_needed(uint32_t tx_count, uint32_t rx_count);
+/* Bytes of RAM the layout needs for the given ring sizes, queue pairs and RX sets. */
+uint64_t vfmed_guest_ram_needed(uint32_t tx_count, uint32_t rx_count, uint32_t queues,
+				uint32_t rx_sets);
 
 /*
  * Writes a fresh struct vfmed_guest_state at VFMED_GPA_STATE and the GPA layout for the
@@ -42,6 +43,14 @@ uint64_t vfmed_guest_ram_needed(uint32_t tx_count, uint32_t rx_count);
  * is not a multiple of 8 in [8, 4096].
  */
 struct vfmed_guest_state *vfmed_guest_state_init(struct vfmed_guest_ram *r, uint32_t tx_count,
-						 uint32_t rx_count, const char **err);
+						 uint32_t rx_count, uint32_t queues,
+						 uint32_t rx_sets, const char **err);
+
+/*
+ * --resume: the state a previous runner left in this RAM (after a migration), checked
+ * before anything of it is used: magic, version, sizes, every ring, buffer and index inside
+ * RAM. NULL with *err set otherwise.
+ */
+struct vfmed_guest_state *vfmed_guest_state_find(struct vfmed_guest_ram *r, const char **err);
 
 #endif /* VFMED_GUEST_GUEST_RAM_H */

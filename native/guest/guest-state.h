@@ -18,12 +18,19 @@
  *                |  RX ring  (n x 16 B)      |  VFMED_GPA_RX_RING
  *       0x30000  +---------------------------+
  *                |  TX buffers, slot i at    |  VFMED_GPA_BUFFERS: one 2 KiB buffer per
- *                |  tx_bufs + i * 2 KiB      |  TX slot, then one per RX slot. The pool is
- *                |  RX buffers, slot i at    |  fixed: buffer i always belongs to
- *                |  rx_bufs + i * 2 KiB      |  descriptor i, so no ownership table is
- *                +---------------------------+  needed to resume.
+ *                |  tx_bufs + i * 2 KiB      |  TX slot, then one per RX slot and RX set.
+ *                |  RX buffers, slot i at    |  Buffer i of set s always belongs to
+ *                |  rx_bufs + (s*n + i)*2 KiB|  descriptor i armed in set s, so no
+ *                +---------------------------+  ownership table is needed to resume.
+ *                |  queue 1 (--queues 2):    |  4 KiB aligned: TX ring, RX ring, TX
+ *                |  rings, then its buffers  |  buffers, RX buffer sets, as for queue 0
+ *                +---------------------------+
  *                |  free                     |
  *  ram_size      +---------------------------+
+ *
+ * RX sets (--rx-repost): with 2 sets the driver re-arms a descriptor with the buffer of
+ * the other set each lap, i.e. it reposts buffers at new addresses (what a driver with a
+ * page allocator does); which set a slot holds follows from the lap count in q[].rx_laps.
  *
  * All GPAs are relative to the RAM's DMA base (IOVA == GPA, no vIOMMU).
  */
@@ -47,7 +54,8 @@
 #define VFMED_SEQ_WINDOW       1024u  /* receive window for duplicate detection, bits */
 
 #define VFMED_GUEST_STATE_MAGIC   0x54534555474D4656ull  /* "VFMGUEST" little-endian */
-#define VFMED_GUEST_STATE_VERSION 1u
+#define VFMED_GUEST_STATE_VERSION 2u
+#define VFMED_MAX_QUEUES       2u
 
 #define VFMED_GS_F_RINGS_UP    0x1u  /* rings programmed and enabled */
 #define VFMED_GS_F_LINK_UP     0x2u
@@ -68,15 +76,29 @@ struct vfmed_seq_stream {
 	uint64_t window[VFMED_SEQ_WINDOW / 64];
 };
 
+/* One queue pair: where its rings and buffers are, and the driver's indices. */
+struct vfmed_guest_queue {
+	uint64_t tx_ring, rx_ring, tx_bufs, rx_bufs;
+	/* TX: device owns [next_to_clean, next_to_use). */
+	uint32_t tx_next_to_use, tx_next_to_clean, tx_tail;
+	uint32_t tx_half;          /* the second half of a split frame is written, not posted */
+	uint32_t rx_next_to_clean, rx_tail;
+	uint32_t rx_laps;          /* times rx_next_to_clean wrapped: the armed RX set */
+	uint32_t reserved;
+};
+
 struct vfmed_guest_state {
 	uint64_t magic;
 	uint32_t version;
 	uint32_t size;             /* sizeof(struct vfmed_guest_state) */
 
-	/* Layout (GPAs). */
+	/* Layout (GPAs in q[]). */
 	uint64_t ram_size;
-	uint64_t tx_ring, rx_ring, tx_bufs, rx_bufs;
 	uint32_t tx_count, rx_count, buf_size, flags;  /* VFMED_GS_F_* */
+	uint32_t queues;           /* queue pairs in use: 1 or 2 */
+	uint32_t rx_sets;          /* RX buffer sets: 1, or 2 to repost at new addresses */
+	uint32_t rx_buf_kib;       /* SRRCTL buffer size the device may fill (1 or 2 KiB) */
+	uint32_t tx_split;         /* post TX frames as two descriptors, doorbell between */
 
 	/* Identity. */
 	uint8_t mac[6];            /* our MAC (from the PF, or --mac) */
@@ -88,15 +110,14 @@ struct vfmed_guest_state {
 	uint32_t mbx_r2c;
 	uint32_t mbx_nacks;
 
-	/* Rings: software indices. TX: device owns [next_to_clean, next_to_use). */
-	uint32_t tx_next_to_use, tx_next_to_clean, tx_tail;
-	uint32_t rx_next_to_clean, rx_tail;
-	uint32_t reserved1;
+	struct vfmed_guest_queue q[VFMED_MAX_QUEUES];
 
 	/* Driver counters. */
 	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes;
 	uint64_t rx_desc_errors;   /* EOP descriptor with CE/SE/SEQ/CXE/RXE */
 	uint64_t rx_frag_drops;    /* frames spanning descriptors (not supported) */
+	uint64_t reinits;          /* driver re-initialisations (VF reset + rings) */
+	uint64_t migrations;       /* times this guest moved to another VF */
 	uint64_t tx_ring_full;     /* TX polls that found no free slot (backpressure) */
 	uint64_t tx_drops;         /* fwd/echo replies not sent: no free TX slot */
 

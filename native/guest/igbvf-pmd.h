@@ -60,26 +60,33 @@ int vfmed_igbvf_reset(struct vfmed_vf *vf);
 int vfmed_igbvf_set_mac(struct vfmed_vf *vf, const uint8_t mac[6]);
 /* Waits up to wait_ms for STATUS.LU; returns 1 if the link is up. */
 int vfmed_igbvf_wait_link(struct vfmed_vf *vf, unsigned wait_ms);
-/* Programs and enables TX and RX queue 0 (igbvf-vf.md 5.5 and 5.6). */
+/* Programs and enables the TX and RX queues 0..st->queues-1 (igbvf-vf.md 5.5 and 5.6). */
 int vfmed_igbvf_rings_up(struct vfmed_vf *vf);
-/* Disables both queues (ENABLE cleared). */
+/* Disables every queue in use (ENABLE cleared). */
 void vfmed_igbvf_rings_down(struct vfmed_vf *vf);
 
-/* ---- datapath --------------------------------------------------------------------- */
-/* Buffer of the next free TX slot (reclaiming first), or NULL when the ring is full. */
-uint8_t *vfmed_igbvf_tx_buf(struct vfmed_vf *vf);
-/* Posts the frame written into that buffer (len in [1, buf_size]); no doorbell yet. */
-void vfmed_igbvf_tx_post(struct vfmed_vf *vf, uint16_t len);
-/* Store barrier, then TDT = next_to_use if it moved: one doorbell per burst. */
-void vfmed_igbvf_tx_doorbell(struct vfmed_vf *vf);
+/* ---- datapath (queue q < st->queues) ------------------------------------------------ */
+/* Buffer of the next free TX slot (reclaiming first), or NULL when the ring is full. With
+ * tx_split it needs two free slots, and first posts a pending second half, if any. */
+uint8_t *vfmed_igbvf_tx_buf(struct vfmed_vf *vf, unsigned q);
+/* Posts the frame written into that buffer (len in [1, buf_size]); no doorbell yet. With
+ * tx_split a frame of 120 bytes or more is written as two descriptors whose second is
+ * posted only after the next doorbell, so the device holds a partial frame in between. */
+void vfmed_igbvf_tx_post(struct vfmed_vf *vf, unsigned q, uint16_t len);
+/* Store barrier, then TDT = next_to_use if it moved: one doorbell per burst. A split
+ * frame's second half left from the previous burst is posted first if nothing else was. */
+void vfmed_igbvf_tx_doorbell(struct vfmed_vf *vf, unsigned q);
 /* Reclaims completed descriptors (DD); returns how many. */
-unsigned vfmed_igbvf_tx_reclaim(struct vfmed_vf *vf);
-/* Descriptors posted and not yet completed. */
-unsigned vfmed_igbvf_tx_inflight(const struct vfmed_vf *vf);
+unsigned vfmed_igbvf_tx_reclaim(struct vfmed_vf *vf, unsigned q);
+/* Descriptors posted and not yet completed, plus a pending second half, on queue q. */
+unsigned vfmed_igbvf_tx_inflight(const struct vfmed_vf *vf, unsigned q);
+/* The same over every queue in use. */
+unsigned vfmed_igbvf_tx_inflight_all(const struct vfmed_vf *vf);
 
-typedef void (*vfmed_rx_fn)(void *ctx, uint8_t *frame, uint16_t len);
-/* Handles up to budget received frames, re-arms their descriptors and writes RDT once.
- * Returns the number of descriptors consumed. */
-unsigned vfmed_igbvf_rx_poll(struct vfmed_vf *vf, unsigned budget, vfmed_rx_fn fn, void *ctx);
+typedef void (*vfmed_rx_fn)(void *ctx, unsigned q, uint8_t *frame, uint16_t len);
+/* Handles up to budget received frames of queue q, re-arms their descriptors (with the
+ * other buffer set when rx_sets is 2) and writes RDT once. Returns descriptors consumed. */
+unsigned vfmed_igbvf_rx_poll(struct vfmed_vf *vf, unsigned q, unsigned budget, vfmed_rx_fn fn,
+			     void *ctx);
 
 #endif /* VFMED_GUEST_IGBVF_PMD_H */

@@ -36,6 +36,8 @@ static const char usage_text[] =
 "      --uio PATH           map all of BAR0 from PATH (sysfs resource0, BAR file): no\n"
 "                           trapping, no mailbox; needs --mac, --ram-file, --ram-base\n"
 "      --trap-all           ignore the sparse-mmap areas: trap every BAR0 access\n"
+"      --posted-writes      trapped stores to the queue pages do not wait for a reply\n"
+"                           (vfio-user NO_REPLY; pages 0-1 always wait)\n"
 "      --layout-irq N       IRQ index of the BAR layout notification (default 5, -1 off)\n"
 "      --no-device-reset    do not send DEVICE_RESET before bring-up\n"
 "guest:\n"
@@ -62,6 +64,25 @@ static const char usage_text[] =
 "mmio-lat (time single BAR0 accesses; --count samples, default 10000):\n"
 "      --lat-op OP          write (TDT0, unchanged), read (TDH0) or doorbell (one frame)\n"
 "      --lat-warmup N       untimed accesses first (default 1000)\n"
+"driver variants:\n"
+"      --queues N           queue pairs 1..2 (default 1); stream s uses queue s %% N\n"
+"      --rx-repost          re-arm RX descriptors with buffers at new addresses\n"
+"      --rx-buf-kib K       RX buffer size the device may fill, 1 or 2 (default 2;\n"
+"                           1: larger frames span descriptors and are dropped)\n"
+"      --tx-split           post frames >= 120 bytes as two descriptors with a doorbell\n"
+"                           between them\n"
+"      --reinit-after N     reset the VF and set the rings up again once, after N frames\n"
+"migration (guest RAM shared, e.g. --ram-file under /dev/shm):\n"
+"      --migrate-to PATH    on SIGUSR1 move the VF to the vfio-user server at PATH\n"
+"                           (pre-copy, stop-copy, resume there) and go on\n"
+"      --migration-v1       use the v1 migration region instead of v2\n"
+"      --precopy-ms MS      keep running in PRE_COPY this long (default 50)\n"
+"      --precopy-rx-hold    do not poll RX during PRE_COPY (a busy guest: frames wait\n"
+"                           in the ring and the device's RX FIFO when the VF is saved)\n"
+"      --save-to FILE       on SIGUSR1 save the VF state into FILE and exit\n"
+"      --resume             continue the guest found in --ram-file (no reset, no init)\n"
+"      --load-from FILE     with --resume: load this VF state into the device first\n"
+"      --lat-samples N      keep the last N trapped-store latencies for the summary\n"
 "output and timing:\n"
 "      --stats-interval MS  period of stats lines (default 1000; 0 = summary only)\n"
 "      --busy-poll          never sleep when idle\n"
@@ -79,6 +100,8 @@ enum {
 	OPT_PCAP, OPT_NO_STAMP, OPT_SEQ0, OPT_FWD_L2, OPT_BURST, OPT_STATS, OPT_BUSY, OPT_STRICT,
 	OPT_CONNECT_TO, OPT_REPLY_TO, OPT_MBX_TO, OPT_LINK_WAIT, OPT_DRAIN_TO, OPT_HELP,
 	OPT_LAT_OP, OPT_LAT_WARMUP,
+	OPT_QUEUES, OPT_POSTED, OPT_RX_REPOST, OPT_RX_BUF_KIB, OPT_TX_SPLIT, OPT_REINIT_AFTER, OPT_MIGRATE_TO,
+	OPT_MIGRATION_V1, OPT_PRECOPY_MS, OPT_PRECOPY_RX_HOLD, OPT_SAVE_TO, OPT_RESUME, OPT_LOAD_FROM, OPT_LAT_SAMPLES,
 };
 
 static const struct option long_opts[] = {
@@ -116,6 +139,20 @@ static const struct option long_opts[] = {
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "lat-op", required_argument, NULL, OPT_LAT_OP },
 	{ "lat-warmup", required_argument, NULL, OPT_LAT_WARMUP },
+	{ "queues", required_argument, NULL, OPT_QUEUES },
+	{ "posted-writes", no_argument, NULL, OPT_POSTED },
+	{ "rx-repost", no_argument, NULL, OPT_RX_REPOST },
+	{ "rx-buf-kib", required_argument, NULL, OPT_RX_BUF_KIB },
+	{ "tx-split", no_argument, NULL, OPT_TX_SPLIT },
+	{ "reinit-after", required_argument, NULL, OPT_REINIT_AFTER },
+	{ "migrate-to", required_argument, NULL, OPT_MIGRATE_TO },
+	{ "migration-v1", no_argument, NULL, OPT_MIGRATION_V1 },
+	{ "precopy-ms", required_argument, NULL, OPT_PRECOPY_MS },
+	{ "precopy-rx-hold", no_argument, NULL, OPT_PRECOPY_RX_HOLD },
+	{ "save-to", required_argument, NULL, OPT_SAVE_TO },
+	{ "resume", no_argument, NULL, OPT_RESUME },
+	{ "load-from", required_argument, NULL, OPT_LOAD_FROM },
+	{ "lat-samples", required_argument, NULL, OPT_LAT_SAMPLES },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -194,6 +231,12 @@ static void on_stop(int sig)
 	vfmed_stop_requested = 1;
 }
 
+static void on_migrate(int sig)
+{
+	(void)sig;
+	vfmed_migrate_requested = 1;
+}
+
 #define NUM(field, max, sized, name)                                              \
 	do {                                                                      \
 		uint64_t v_;                                                      \
@@ -224,6 +267,10 @@ static int parse_args(int argc, char **argv, struct vfmed_opts *o)
 	o->drain_ms = 2000;
 	o->lat_op = VFMED_LAT_WRITE;
 	o->lat_warmup = 1000;
+	o->queues = 1;
+	o->rx_sets = 1;
+	o->rx_buf_kib = 2;
+	o->precopy_ms = 50;
 
 	if (argc < 2)
 		return usage_error("%s", "missing workload (txgen, rxsink, fwd, echo, loopback, mmio-lat)");
@@ -308,6 +355,20 @@ static int parse_args(int argc, char **argv, struct vfmed_opts *o)
 				return usage_error("invalid value '%s' for --lat-op (write, read, doorbell)", optarg);
 			break;
 		case OPT_LAT_WARMUP: NUM(o->lat_warmup, 100000000, 0, "--lat-warmup"); break;
+		case OPT_QUEUES: NUM(o->queues, VFMED_MAX_QUEUES, 0, "--queues"); break;
+		case OPT_RX_REPOST: o->rx_sets = 2; break;
+		case OPT_POSTED: o->posted_writes = 1; break;
+		case OPT_RX_BUF_KIB: NUM(o->rx_buf_kib, 2, 0, "--rx-buf-kib"); break;
+		case OPT_TX_SPLIT: o->tx_split = 1; break;
+		case OPT_REINIT_AFTER: NUM(o->reinit_after, UINT64_MAX, 0, "--reinit-after"); break;
+		case OPT_MIGRATE_TO: o->migrate_to = optarg; break;
+		case OPT_MIGRATION_V1: o->migration_v1 = 1; break;
+		case OPT_PRECOPY_MS: NUM(o->precopy_ms, 600000, 0, "--precopy-ms"); break;
+		case OPT_PRECOPY_RX_HOLD: o->precopy_rx_hold = 1; break;
+		case OPT_SAVE_TO: o->save_to = optarg; break;
+		case OPT_RESUME: o->resume = 1; break;
+		case OPT_LOAD_FROM: o->load_from = optarg; break;
+		case OPT_LAT_SAMPLES: NUM(o->lat_samples, 100000, 0, "--lat-samples"); break;
 		default: return usage_error("%s", "invalid option");
 		}
 	}
@@ -336,6 +397,18 @@ static int parse_args(int argc, char **argv, struct vfmed_opts *o)
 		return usage_error("%s", "--streams must be in 1..16");
 	if (!o->burst)
 		return usage_error("%s", "--burst must be in 1..1024");
+	if (!o->queues)
+		return usage_error("%s", "--queues must be 1 or 2");
+	if (!o->rx_buf_kib)
+		return usage_error("%s", "--rx-buf-kib must be 1 or 2");
+	if ((o->migrate_to || o->save_to || o->resume) && !o->socket)
+		return usage_error("%s", "migration and --resume need --socket");
+	if (o->migrate_to && o->save_to)
+		return usage_error("%s", "--migrate-to and --save-to exclude each other");
+	if (o->resume && !o->ram_file)
+		return usage_error("%s", "--resume needs --ram-file: the guest RAM to continue from");
+	if (o->load_from && !o->resume)
+		return usage_error("%s", "--load-from needs --resume");
 	if (o->workload == VFMED_WL_ECHO && !o->ip_set)
 		return usage_error("%s", "echo needs --ip A.B.C.D");
 	if (o->pcap && o->workload != VFMED_WL_TXGEN && o->workload != VFMED_WL_LOOPBACK)
@@ -367,6 +440,8 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_migrate;
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	/* Input files are checked before the device is touched. */

@@ -105,25 +105,25 @@ int vfmed_mmio_latency_run(struct vfmed_runner *r)
 			break;
 		}
 		if (o->lat_op == VFMED_LAT_DOORBELL) {
-			uint8_t *buf = vfmed_igbvf_tx_buf(vf);
+			uint8_t *buf = vfmed_igbvf_tx_buf(vf, 0);
 			if (!buf) {
 				fputs("vfmed-guest: mmio-lat: TX ring full (the device stopped?)\n", stderr);
 				reason = "error";
 				break;
 			}
 			vfmed_frame_generate(buf, o->size, st->dst_mac, st->mac, 0, st->tx_seq[0]++);
-			vfmed_igbvf_tx_post(vf, o->size);
+			vfmed_igbvf_tx_post(vf, 0, o->size);
 			__atomic_thread_fence(__ATOMIC_RELEASE);
 			t0 = vfmed_now_ns();
-			vf_wr32(vf, E1000_TDT(0), st->tx_next_to_use);
+			vf_wr32(vf, E1000_TDT(0), st->q[0].tx_next_to_use);
 			t1 = vfmed_now_ns();
-			st->tx_tail = st->tx_next_to_use;
+			st->q[0].tx_tail = st->q[0].tx_next_to_use;
 			st->tx_generated++;
 			/* Untimed: wait for the device to complete it (a trapped doorbell already has;
 			 * a passthrough one is picked up by the device's poll), bounded. */
-			for (uint64_t until = t1 + 1000000000ull; vfmed_igbvf_tx_inflight(vf);) {
-				vfmed_igbvf_tx_reclaim(vf);
-				if (vfmed_igbvf_tx_inflight(vf) && vfmed_now_ns() > until) {
+			for (uint64_t until = t1 + 1000000000ull; vfmed_igbvf_tx_inflight(vf, 0);) {
+				vfmed_igbvf_tx_reclaim(vf, 0);
+				if (vfmed_igbvf_tx_inflight(vf, 0) && vfmed_now_ns() > until) {
 					fputs("vfmed-guest: mmio-lat: the device did not complete a doorbell within 1 s\n", stderr);
 					reason = "error";
 					break;
@@ -137,7 +137,7 @@ int vfmed_mmio_latency_run(struct vfmed_runner *r)
 			t1 = vfmed_now_ns();
 		} else {
 			t0 = vfmed_now_ns();
-			vf_wr32(vf, E1000_TDT(0), st->tx_tail);
+			vf_wr32(vf, E1000_TDT(0), st->q[0].tx_tail);
 			t1 = vfmed_now_ns();
 		}
 		if (i < o->lat_warmup)
@@ -160,8 +160,8 @@ int vfmed_mmio_latency_run(struct vfmed_runner *r)
 	free(s);
 	(void)sink;
 	/* Let the last doorbell's frame complete before the summary counts it. */
-	for (int k = 0; k < 1000 && vfmed_igbvf_tx_inflight(vf); k++)
-		vfmed_igbvf_tx_reclaim(vf);
-	vfmed_json_summary(r, reason, vfmed_igbvf_tx_inflight(vf));
+	for (int k = 0; k < 1000 && vfmed_igbvf_tx_inflight(vf, 0); k++)
+		vfmed_igbvf_tx_reclaim(vf, 0);
+	vfmed_json_summary(r, reason, vfmed_igbvf_tx_inflight(vf, 0));
 	return strcmp(reason, "count") && strcmp(reason, "signal") ? 1 : 0;
 }

@@ -102,3 +102,34 @@ int vfmed_region_layout_parse(const void *buf, uint32_t len, uint32_t index,
 		return bad(why, "region mmap offset is not page aligned");
 	return 0;
 }
+
+int vfmed_region_type(const void *buf, uint32_t len, uint32_t *type, uint32_t *subtype)
+{
+	const uint8_t *p = buf;
+	struct vfu_region_info ri;
+	uint32_t at, prev = 0;
+	unsigned caps = 0;
+
+	if (len < sizeof(ri))
+		return -ENOENT;
+	memcpy(&ri, p, sizeof(ri));
+	at = (ri.flags & VFU_REGION_F_CAPS) ? ri.cap_offset : 0;
+	while (at) {
+		struct vfu_cap_header h;
+
+		if (++caps > 16 || at < sizeof(ri) || at <= prev || (at & 7) || at > len ||
+		    len - at < sizeof(h))
+			return -ENOENT;
+		memcpy(&h, p + at, sizeof(h));
+		if (h.id == VFU_REGION_CAP_TYPE && len - at >= sizeof(struct vfu_cap_type)) {
+			struct vfu_cap_type t;
+			memcpy(&t, p + at, sizeof(t));
+			*type = t.type;
+			*subtype = t.subtype;
+			return 0;
+		}
+		prev = at;
+		at = h.next;
+	}
+	return -ENOENT;
+}

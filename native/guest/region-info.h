@@ -30,4 +30,8 @@ struct vfmed_region_layout {
 int vfmed_region_layout_parse(const void *buf, uint32_t len, uint32_t index,
 			      struct vfmed_region_layout *out, const char **why);
 
+/* The VFIO_REGION_INFO_CAP_TYPE of a region info reply: 0 with *type and *subtype set, or
+ * -ENOENT when the chain (walked with the same rules) has none. */
+int vfmed_region_type(const void *buf, uint32_t len, uint32_t *type, uint32_t *subtype);
+
 #endif /* VFMED_GUEST_REGION_INFO_H */

@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -31,8 +32,10 @@
 #include "region-info.h"
 #include "sigsafe.h"
 #include "stats-json.h"
+#include "vfio-user-mig.h"
 
 volatile sig_atomic_t vfmed_stop_requested;
+volatile sig_atomic_t vfmed_migrate_requested;
 
 uint64_t vfmed_now_ns(void)
 {
@@ -93,25 +96,78 @@ static int bar0_read(void *ctx, uint64_t off, unsigned size, uint64_t *val)
 	return rc;
 }
 
+/* Latency of one trapped store, from the handler's view (the round trip to the device);
+ * clock_gettime is async-signal-safe. */
+static void record_latency(struct vfmed_runner *r, uint64_t ns)
+{
+	unsigned b = 0;
+
+	while (b < 63 && (ns >> (b + 1)))
+		b++;
+	r->lat_hist[b]++;
+	r->lat_count++;
+	r->lat_sum += ns;
+	if (ns > r->lat_max)
+		r->lat_max = ns;
+	if (r->lat_ring) {
+		r->lat_ring[r->lat_next % r->o->lat_samples] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
+		r->lat_next++;
+	}
+}
+
 static int bar0_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
 {
 	struct vfmed_runner *r = ctx;
-	int rc = vfmed_vfu_region_write(&r->vfu, VFU_PCI_BAR0_REGION_INDEX, off, size, val);
+	uint64_t t0 = vfmed_now_ns();
+	/* --posted-writes: stores to the queue pages (doorbells, ring registers) do not wait
+	 * for the device, as a CPU's MMIO write does not; pages 0-1 (mailbox, CTRL,
+	 * interrupts) always complete before the store returns. */
+	int rc = r->o->posted_writes && off >= 0x2000 ?
+		vfmed_vfu_region_write_posted(&r->vfu, VFU_PCI_BAR0_REGION_INDEX, off, size, val) :
+		vfmed_vfu_region_write(&r->vfu, VFU_PCI_BAR0_REGION_INDEX, off, size, val);
 	if (rc && (r->vfu.broken || rc == -EDEADLK))
 		transport_lost(r, "REGION_WRITE", off, rc);
+	record_latency(r, vfmed_now_ns() - t0);
 	return rc;
 }
 
 /* ---- BAR0 layout ------------------------------------------------------------------- */
 
+/* Pages a layout lets the client map (what vfmed_bar_apply maps). */
+static uint32_t wanted_pages(const struct vfmed_region_layout *l, const struct vfmed_bar *b, int trap_all)
+{
+	uint32_t want = 0;
+	unsigned pages = (unsigned)(b->size / 4096);
+
+	if (trap_all)
+		return 0;
+	for (unsigned a = 0; a < l->nr_areas; a++)
+		for (uint64_t i = l->areas[a].offset / 4096; i < (l->areas[a].offset + l->areas[a].size) / 4096 && i < pages; i++)
+			want |= 1u << i;
+	return want;
+}
+
+/*
+ * Re-reads BAR0's layout and applies it. With a trap-BAR info region (a mediating server)
+ * this is the acknowledgement handshake: read the generation first, then the layout, apply
+ * it, and write the generation back only if no page outside the new layout is still mapped
+ * (a page that failed to map stays trapped, which is safe; one that failed to unmap is not).
+ */
 static int refresh_layout(struct vfmed_runner *r, int initial)
 {
 	uint8_t buf[4096];
 	struct vfmed_region_layout l;
 	const char *why;
+	uint64_t generation = 0;
 	uint32_t len;
 	int fd, rc;
 
+	if (r->trap_info >= 0) {
+		rc = vfmed_vfu_region_read(&r->vfu, (uint32_t)r->trap_info, VFMED_TRAP_INFO_GENERATION, 4,
+					   &generation);
+		if (rc)
+			return vfu_err(r, rc, "reading the BAR layout generation");
+	}
 	rc = vfmed_vfu_get_region_info(&r->vfu, VFU_PCI_BAR0_REGION_INDEX, buf, sizeof(buf), &len, &fd);
 	if (rc)
 		return vfu_err(r, rc, "GET_REGION_INFO(BAR0)");
@@ -146,6 +202,18 @@ static int refresh_layout(struct vfmed_runner *r, int initial)
 	}
 	if (!initial)
 		r->layout_changes++;
+	if (r->trap_info >= 0) {
+		if (r->bar.mapped & ~wanted_pages(&l, &r->bar, r->o->trap_all)) {
+			fprintf(stderr, "vfmed-guest: BAR0 layout generation %llu not acknowledged: a withdrawn "
+				"page is still mapped\n", (unsigned long long)generation);
+		} else {
+			rc = vfmed_vfu_region_write(&r->vfu, (uint32_t)r->trap_info, VFMED_TRAP_INFO_APPLIED, 4,
+						    generation);
+			if (rc)
+				return vfu_err(r, rc, "acknowledging the BAR layout");
+			r->layout_acks++;
+		}
+	}
 	vfmed_json_layout(r, initial ? "initial" : "changed", l.ignored);
 	return 0;
 }
@@ -155,6 +223,8 @@ static int setup_layout_irq(struct vfmed_runner *r)
 	struct vfu_irq_info ii;
 	int rc, fd;
 
+	if (r->layout_fd >= 0)
+		close(r->layout_fd);  /* a previous connection's (after a migration) */
 	r->layout_fd = -1;
 	if (r->o->layout_irq < 0 || (uint32_t)r->o->layout_irq >= r->dev.num_irqs)
 		return 0;  /* server without the notification: the layout is fixed */
@@ -177,12 +247,12 @@ static int setup_layout_irq(struct vfmed_runner *r)
 
 /* ---- PCI config space ---------------------------------------------------------------- */
 
-static int setup_pci_config(struct vfmed_runner *r)
+int vfmed_runner_pci_config(struct vfmed_runner *r, struct vfmed_vfu *c)
 {
 	uint64_t id, cmd;
 	int rc;
 
-	rc = vfmed_vfu_region_read(&r->vfu, VFU_PCI_CONFIG_REGION_INDEX, PCI_CFG_VENDOR_ID, 4, &id);
+	rc = vfmed_vfu_region_read(c, VFU_PCI_CONFIG_REGION_INDEX, PCI_CFG_VENDOR_ID, 4, &id);
 	if (rc)
 		return vfu_err(r, rc, "reading the PCI vendor/device ID");
 	r->pci_vendor = (uint16_t)id;
@@ -193,9 +263,9 @@ static int setup_pci_config(struct vfmed_runner *r)
 		snprintf(d, sizeof(d), "found %04x:%04x, expected 8086:10ca", r->pci_vendor, r->pci_device);
 		return err(-ENODEV, "PCI identity", d);
 	}
-	rc = vfmed_vfu_region_read(&r->vfu, VFU_PCI_CONFIG_REGION_INDEX, PCI_CFG_COMMAND, 2, &cmd);
+	rc = vfmed_vfu_region_read(c, VFU_PCI_CONFIG_REGION_INDEX, PCI_CFG_COMMAND, 2, &cmd);
 	if (!rc)
-		rc = vfmed_vfu_region_write(&r->vfu, VFU_PCI_CONFIG_REGION_INDEX, PCI_CFG_COMMAND, 2,
+		rc = vfmed_vfu_region_write(c, VFU_PCI_CONFIG_REGION_INDEX, PCI_CFG_COMMAND, 2,
 					    cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 	if (rc)
 		return vfu_err(r, rc, "enabling memory decoding and bus mastering");
@@ -210,6 +280,12 @@ static int setup_driver(struct vfmed_runner *r)
 	struct vfmed_guest_state *st = r->vf.st;
 	int rc;
 
+	if (r->resumed) {
+		/* Everything the driver knows is in guest RAM, and the VF has the device state
+		 * that belongs to it: no reset, no ring setup. */
+		r->link_up = (st->flags & VFMED_GS_F_LINK_UP) != 0;
+		return 0;
+	}
 	if (r->bar.uio) {
 		memcpy(st->mac, o->mac, 6);
 		st->flags |= VFMED_GS_F_NO_MAILBOX | VFMED_GS_F_LINK_UP;
@@ -237,9 +313,24 @@ static int setup_driver(struct vfmed_runner *r)
 	st->ip = o->ip;
 	st->workload = o->workload;
 	st->streams = o->streams;
+	st->rx_buf_kib = o->rx_buf_kib;
+	st->tx_split = (uint32_t)o->tx_split;
 	rc = vfmed_igbvf_rings_up(&r->vf);
 	if (rc)
 		return err(rc, "ring setup", r->vf.err);
+	return 0;
+}
+
+int vfmed_runner_reinit(struct vfmed_runner *r)
+{
+	int rc = vfmed_igbvf_reset(&r->vf);
+
+	if (rc)
+		return err(rc, "VF re-initialisation: reset handshake", r->vf.err);
+	rc = vfmed_igbvf_rings_up(&r->vf);
+	if (rc)
+		return err(rc, "VF re-initialisation: rings", r->vf.err);
+	r->vf.st->reinits++;
 	return 0;
 }
 
@@ -249,10 +340,10 @@ static int setup_ram(struct vfmed_runner *r)
 {
 	const struct vfmed_opts *o = r->o;
 	const char *why = NULL;
-	uint64_t need = vfmed_guest_ram_needed(o->tx_ring, o->rx_ring);
+	uint64_t need = vfmed_guest_ram_needed(o->tx_ring, o->rx_ring, o->queues, o->rx_sets);
 	int rc;
 
-	if (o->ram_size < need) {
+	if (!o->resume && o->ram_size < need) {
 		char d[96];
 		snprintf(d, sizeof(d), "--ram %llu KiB is below the %llu KiB the rings and buffers need",
 			 (unsigned long long)(o->ram_size >> 10), (unsigned long long)(need >> 10));
@@ -261,19 +352,98 @@ static int setup_ram(struct vfmed_runner *r)
 	rc = vfmed_guest_ram_open(&r->ram, o->ram_size, o->ram_file, o->ram_offset, o->ram_base);
 	if (rc)
 		return err(rc, "guest RAM", o->ram_file);
-	r->vf.st = vfmed_guest_state_init(&r->ram, o->tx_ring, o->rx_ring, &why);
-	if (!r->vf.st)
-		return err(-EINVAL, "guest RAM layout", why);
+	if (o->resume) {
+		r->vf.st = vfmed_guest_state_find(&r->ram, &why);
+		if (!r->vf.st)
+			return err(-EINVAL, "--resume", why);
+		r->resumed = 1;
+	} else {
+		r->vf.st = vfmed_guest_state_init(&r->ram, o->tx_ring, o->rx_ring, o->queues, o->rx_sets, &why);
+		if (!r->vf.st)
+			return err(-EINVAL, "guest RAM layout", why);
+	}
 	r->vf.ram = &r->ram;
 	r->vf.mbx_timeout_ms = (unsigned)o->mbx_ms;
 	return 0;
+}
+
+int vfmed_runner_open(struct vfmed_runner *r, struct vfmed_vfu *c, const char *path,
+		      struct vfu_device_info *dev)
+{
+	const char *why;
+	int rc;
+
+	rc = vfmed_vfu_connect(c, path, r->o->connect_ms, r->o->reply_ms);
+	if (rc)
+		return err(rc, "connecting to the vfio-user server", path);
+	rc = vfmed_vfu_negotiate(c, &why);
+	if (rc) {
+		err(rc, "vfio-user VERSION negotiation", why ? why : c->proto_err);
+		vfmed_vfu_close(c);
+		return rc;
+	}
+	rc = vfmed_vfu_get_device_info(c, dev);
+	if (!rc && (!(dev->flags & VFU_DEVICE_F_PCI) || dev->num_regions <= VFU_PCI_CONFIG_REGION_INDEX)) {
+		err(-ENODEV, "DEVICE_GET_INFO", "not a PCI device with a config space region");
+		rc = -ENODEV;
+	} else if (rc) {
+		err(rc, "DEVICE_GET_INFO", c->proto_err);
+	}
+	if (rc)
+		vfmed_vfu_close(c);
+	return rc;
+}
+
+static int map_guest_ram(struct vfmed_runner *r)
+{
+	int rc = vfmed_vfu_dma_map(&r->vfu, r->ram.base, r->ram.size, r->ram.fd, r->ram.file_off,
+				   VFU_DMA_F_READ | VFU_DMA_F_WRITE);
+	if (rc)
+		return vfu_err(r, rc, "DMA_MAP of guest RAM");
+	r->dma_mapped = 1;
+	vfmed_vfu_add_dma_target(&r->vfu, r->ram.base, r->ram.size, r->ram.host);
+	return 0;
+}
+
+int vfmed_runner_bind(struct vfmed_runner *r, int map_dma, int reset)
+{
+	int rc;
+
+	/* A mediating server describes its BAR0 trap state in a device-specific region. */
+	r->trap_info = -1;
+	if (r->dev.num_regions > VFU_PCI_NUM_REGIONS) {
+		rc = vfmed_vfu_find_region(&r->vfu, r->dev.num_regions, VFMED_REGION_TYPE_VENDOR_INTEL,
+					   VFMED_REGION_SUBTYPE_TRAP_INFO);
+		if (rc >= 0)
+			r->trap_info = rc;
+		else if (rc != -ENOENT)
+			return vfu_err(r, rc, "looking for the trap-BAR info region");
+	}
+	rc = refresh_layout(r, 1);
+	if (rc)
+		return rc;
+	rc = setup_layout_irq(r);
+	if (rc)
+		return rc;
+	if (reset && (r->dev.flags & VFU_DEVICE_F_RESET)) {
+		rc = vfmed_vfu_device_reset(&r->vfu);
+		if (rc)
+			return vfu_err(r, rc, "DEVICE_RESET");
+	}
+	if (map_dma) {
+		rc = map_guest_ram(r);
+		if (rc)
+			return rc;
+	} else {
+		vfmed_vfu_add_dma_target(&r->vfu, r->ram.base, r->ram.size, r->ram.host);
+	}
+	return vfmed_runner_pci_config(r, &r->vfu);
 }
 
 static int setup_vfio_user(struct vfmed_runner *r)
 {
 	const struct vfmed_opts *o = r->o;
 	struct vfmed_trap_backend be = { bar0_read, bar0_write, r };
-	const char *why;
 	int rc;
 
 	rc = vfmed_trap_install();
@@ -283,36 +453,22 @@ static int setup_vfio_user(struct vfmed_runner *r)
 	if (r->trap_window < 0)
 		return err(r->trap_window, "registering the BAR0 trap window", NULL);
 
-	rc = vfmed_vfu_connect(&r->vfu, o->socket, o->connect_ms, o->reply_ms);
+	rc = vfmed_runner_open(r, &r->vfu, o->socket, &r->dev);
 	if (rc)
-		return err(rc, "connecting to the vfio-user server", o->socket);
+		return rc;
 	r->connected = 1;
-	rc = vfmed_vfu_negotiate(&r->vfu, &why);
-	if (rc)
-		return err(rc, "vfio-user VERSION negotiation", why ? why : r->vfu.proto_err);
-	rc = vfmed_vfu_get_device_info(&r->vfu, &r->dev);
-	if (rc)
-		return vfu_err(r, rc, "DEVICE_GET_INFO");
-	if (!(r->dev.flags & VFU_DEVICE_F_PCI) || r->dev.num_regions <= VFU_PCI_CONFIG_REGION_INDEX)
-		return err(-ENODEV, "DEVICE_GET_INFO", "not a PCI device with a config space region");
-	rc = refresh_layout(r, 1);
-	if (rc)
-		return rc;
-	rc = setup_layout_irq(r);
-	if (rc)
-		return rc;
-	if (o->device_reset && (r->dev.flags & VFU_DEVICE_F_RESET)) {
-		rc = vfmed_vfu_device_reset(&r->vfu);
+	if (o->resume) {
+		/* The VF continues a guest: never reset it. Its state either is there already
+		 * or comes from --load-from, after guest RAM is mapped (the device resumes DMA
+		 * as soon as it runs). */
+		rc = map_guest_ram(r);
+		if (!rc && o->load_from)
+			rc = vfmed_mig_load_file(r);
 		if (rc)
-			return vfu_err(r, rc, "DEVICE_RESET");
+			return err(rc, "--resume", o->load_from);
+		return vfmed_runner_bind(r, 0, 0);
 	}
-	rc = vfmed_vfu_dma_map(&r->vfu, r->ram.base, r->ram.size, r->ram.fd, r->ram.file_off,
-			       VFU_DMA_F_READ | VFU_DMA_F_WRITE);
-	if (rc)
-		return vfu_err(r, rc, "DMA_MAP of guest RAM");
-	r->dma_mapped = 1;
-	vfmed_vfu_add_dma_target(&r->vfu, r->ram.base, r->ram.size, r->ram.host);
-	return setup_pci_config(r);
+	return vfmed_runner_bind(r, 1, o->device_reset);
 }
 
 int vfmed_runner_setup(struct vfmed_runner *r, const struct vfmed_opts *o)
@@ -323,9 +479,15 @@ int vfmed_runner_setup(struct vfmed_runner *r, const struct vfmed_opts *o)
 	r->o = o;
 	r->layout_fd = -1;
 	r->trap_window = -1;
+	r->trap_info = -1;
 	r->ram.fd = -1;
 	r->vfu.sock = -1;
 	r->vf.mbx_timeout_ms = (unsigned)o->mbx_ms;
+	if (o->lat_samples) {
+		r->lat_ring = calloc(o->lat_samples, sizeof(*r->lat_ring));
+		if (!r->lat_ring)
+			return err(-ENOMEM, "--lat-samples", NULL);
+	}
 
 	if (o->uio && !o->ram_file)
 		return err(-EINVAL, "--uio", "the device must reach guest RAM: pass --ram-file "
@@ -359,6 +521,27 @@ int vfmed_runner_setup(struct vfmed_runner *r, const struct vfmed_opts *o)
 	return 0;
 }
 
+/* Frames the guest handled so far (the --reinit-after trigger). */
+static uint64_t handled(const struct vfmed_guest_state *st)
+{
+	return st->tx_packets + st->rx_packets + st->rx_frag_drops;
+}
+
+/* A point where the guest can stop for stop-copy: with --tx-split, right after a doorbell
+ * that left the second half of a frame unposted (so the device holds a partial frame). */
+static int stop_point(const struct vfmed_runner *r, uint64_t now_ns)
+{
+	const struct vfmed_guest_state *st = r->vf.st;
+
+	if (!r->o->tx_split)
+		return 1;
+	for (unsigned q = 0; q < st->queues; q++)
+		if (st->q[q].tx_half)
+			return 1;
+	/* No split frame in flight (e.g. nothing being sent): do not wait forever. */
+	return now_ns - r->mig.precopy_deadline_ns > 500000000ull;
+}
+
 enum vfmed_stop vfmed_runner_service(struct vfmed_runner *r, uint64_t now_ns)
 {
 	const struct vfmed_opts *o = r->o;
@@ -373,6 +556,25 @@ enum vfmed_stop vfmed_runner_service(struct vfmed_runner *r, uint64_t now_ns)
 				return VFMED_STOP_ERROR;
 		}
 	}
+	if (o->reinit_after && !r->vf.st->reinits && handled(r->vf.st) >= o->reinit_after) {
+		if (vfmed_runner_reinit(r))
+			return VFMED_STOP_ERROR;
+	}
+	if (vfmed_migrate_requested && r->mig.phase == VFMED_MIG_IDLE) {
+		vfmed_migrate_requested = 0;
+		if (o->save_to) {
+			if (vfmed_mig_save_file(r))
+				return VFMED_STOP_ERROR;
+			r->migrated_out = 1;
+			return VFMED_STOP_SAVED;
+		}
+		if (o->migrate_to && vfmed_mig_begin(r) < 0)
+			return VFMED_STOP_ERROR;
+	}
+	if (r->mig.phase == VFMED_MIG_PRECOPY && now_ns >= r->mig.precopy_deadline_ns && stop_point(r, now_ns)) {
+		if (vfmed_mig_complete(r) < 0)
+			return VFMED_STOP_ERROR;
+	}
 	if (o->stats_ms && now_ns - r->last_stats_ns >= (uint64_t)o->stats_ms * 1000000) {
 		vfmed_json_stats(r, now_ns);
 		r->last_stats_ns = now_ns;
@@ -386,14 +588,17 @@ enum vfmed_stop vfmed_runner_service(struct vfmed_runner *r, uint64_t now_ns)
 
 void vfmed_runner_teardown(struct vfmed_runner *r)
 {
-	if (r->vf.st && (r->vf.st->flags & VFMED_GS_F_RINGS_UP) && !r->vfu.broken)
+	int keep = r->migrated_out;  /* the VF belongs to whoever loads the saved state */
+
+	if (!keep && r->vf.st && (r->vf.st->flags & VFMED_GS_F_RINGS_UP) && !r->vfu.broken)
 		vfmed_igbvf_rings_down(&r->vf);
-	if (r->connected && !r->vfu.broken) {
+	if (r->connected && !r->vfu.broken && !keep) {
 		if (r->layout_fd >= 0)
 			vfmed_vfu_set_irq_eventfd(&r->vfu, (uint32_t)r->o->layout_irq, 0, -1);
 		if (r->dma_mapped)
 			vfmed_vfu_dma_unmap(&r->vfu, r->ram.base, r->ram.size);
 	}
+	vfmed_mig_cleanup(r);
 	if (r->connected)
 		vfmed_vfu_close(&r->vfu);
 	if (r->layout_fd >= 0)
@@ -402,6 +607,8 @@ void vfmed_runner_teardown(struct vfmed_runner *r)
 		vfmed_trap_remove_window(r->trap_window);
 	vfmed_bar_release(&r->bar);
 	vfmed_guest_ram_close(&r->ram);
+	free(r->lat_ring);
+	r->lat_ring = NULL;
 	r->layout_fd = -1;
 	r->trap_window = -1;
 	r->connected = 0;

@@ -15,6 +15,7 @@
 #include "pcap-reader.h"
 #include "guest-ram.h"
 #include "igbvf-pmd.h"
+#include "migrate.h"
 #include "vfio-user-client.h"
 
 enum vfmed_workload {
@@ -42,6 +43,7 @@ struct vfmed_opts {
 	uint64_t ram_base;           /* GPA == IOVA of guest RAM */
 	uint32_t tx_ring, rx_ring;
 	int trap_all;                /* ignore the sparse-mmap areas: trap every BAR0 access */
+	int posted_writes;           /* trapped queue-page stores sent NO_REPLY (posted) */
 	int layout_irq;              /* IRQ index of the BAR layout notification, -1 = off */
 	int device_reset;            /* send DEVICE_RESET before bring-up if supported */
 	int mac_set, dst_set, ip_set;
@@ -64,6 +66,23 @@ struct vfmed_opts {
 	int connect_ms, reply_ms, mbx_ms, link_wait_ms, drain_ms;
 	int lat_op;                  /* mmio-lat: enum vfmed_lat_op */
 	uint64_t lat_warmup;         /* mmio-lat: accesses done before the timed ones */
+	/* Driver variants (the mediator's tests): queue pairs, reposting RX buffers at new
+	 * addresses, the device's RX buffer size (1 KiB: multi-descriptor frames), TX frames
+	 * split over two descriptors with a doorbell between, one re-initialisation. */
+	uint32_t queues;
+	uint32_t rx_sets;
+	uint32_t rx_buf_kib;
+	int tx_split;
+	uint64_t reinit_after;       /* frames handled (TX + RX) before a VF reset + rings; 0 = never */
+	/* Migration (migrate.h). */
+	const char *migrate_to;      /* SIGUSR1: migrate the VF to this vfio-user socket */
+	const char *save_to;         /* SIGUSR1: save the VF state into this file and exit */
+	const char *load_from;       /* with --resume: load this VF state first */
+	int migration_v1;            /* use the v1 migration region instead of v2 */
+	uint32_t precopy_ms;         /* guest keeps running in PRE_COPY this long */
+	int precopy_rx_hold;         /* no RX polling in PRE_COPY (frames queue in the device) */
+	int resume;                  /* guest RAM (--ram-file) holds a running guest: go on */
+	uint32_t lat_samples;        /* keep up to this many trapped-write latencies */
 };
 
 struct vfmed_runner {
@@ -85,7 +104,19 @@ struct vfmed_runner {
 	int link_up;
 	int mac_nacked;
 	uint16_t pci_vendor, pci_device;
+	int trap_info;               /* region index of the trap-BAR info region, -1 if none */
+	uint64_t layout_acks;        /* generations acknowledged to the server */
+	int resumed;                 /* the guest state came from RAM (--resume) */
+	int migrated_out;            /* the VF state left with --save-to: release nothing */
+	struct vfmed_mig mig;
+	/* Trapped BAR0 store latency (SIGSEGV to resume), ns. */
+	uint64_t lat_hist[64];       /* bucket b: [2^b, 2^(b+1)) ns */
+	uint64_t lat_count, lat_sum, lat_max;
+	uint32_t *lat_ring;          /* the last o->lat_samples values */
+	uint32_t lat_next;
 };
+
+extern volatile sig_atomic_t vfmed_migrate_requested;
 
 extern volatile sig_atomic_t vfmed_stop_requested;
 
@@ -97,6 +128,7 @@ enum vfmed_stop {
 	VFMED_STOP_DURATION = 1,
 	VFMED_STOP_SIGNAL = 2,
 	VFMED_STOP_ERROR = 3,   /* e.g. the layout could not be re-queried */
+	VFMED_STOP_SAVED = 4,   /* --save-to: the VF state left for another runner */
 };
 
 /* Periodic work between driver iterations: layout notifications, stats lines, duration.
@@ -104,6 +136,18 @@ enum vfmed_stop {
 enum vfmed_stop vfmed_runner_service(struct vfmed_runner *r, uint64_t now_ns);
 /* Stops the queues and releases the device, RAM and mappings. */
 void vfmed_runner_teardown(struct vfmed_runner *r);
+
+/* Pieces the migration code reuses. open: connect, VERSION, DEVICE_GET_INFO (a PCI device
+ * with a config region). bind: on r->vfu, find the trap-BAR info region, map BAR0 by its
+ * layout, attach the layout eventfd, DEVICE_RESET (reset), DMA_MAP guest RAM (map_dma),
+ * config space. */
+int vfmed_runner_open(struct vfmed_runner *r, struct vfmed_vfu *c, const char *path,
+		      struct vfu_device_info *dev);
+int vfmed_runner_bind(struct vfmed_runner *r, int map_dma, int reset);
+/* Memory decoding and bus mastering on, identity checked, on connection c. */
+int vfmed_runner_pci_config(struct vfmed_runner *r, struct vfmed_vfu *c);
+/* Handled frames passed opts.reinit_after: VF reset + rings, once. */
+int vfmed_runner_reinit(struct vfmed_runner *r);
 
 uint64_t vfmed_now_ns(void);
 

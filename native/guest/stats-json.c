@@ -14,7 +14,7 @@
 #include "runner.h"
 
 struct jb {
-	char b[16384];
+	char b[1 << 20];  /* summary with --lat-samples up to ~100k values */
 	size_t n;
 	int first;
 };
@@ -121,10 +121,14 @@ void vfmed_json_init(struct vfmed_runner *r)
 	ju(j, "ram_bytes", r->ram.size);
 	ju(j, "ram_base", r->ram.base);
 	ju(j, "state_gpa", r->ram.base + VFMED_GPA_STATE);
-	ju(j, "tx_ring_gpa", st->tx_ring);
-	ju(j, "rx_ring_gpa", st->rx_ring);
+	ju(j, "tx_ring_gpa", st->q[0].tx_ring);
+	ju(j, "rx_ring_gpa", st->q[0].rx_ring);
 	ju(j, "tx_ring", st->tx_count);
 	ju(j, "rx_ring", st->rx_count);
+	ju(j, "queues", st->queues);
+	ju(j, "rx_sets", st->rx_sets);
+	jb_(j, "trap_info", r->trap_info >= 0);
+	jb_(j, "resumed", r->resumed);
 	end(j);
 }
 
@@ -179,10 +183,18 @@ static void counters(struct jb *j, struct vfmed_runner *r)
 	ju(j, "mmio_writes", ts.writes);
 	ju(j, "mmio_errors", ts.errors);
 	ju(j, "layout_changes", r->layout_changes);
+	ju(j, "layout_acks", r->layout_acks);
+	ju(j, "reinits", st->reinits);
+	ju(j, "migrations", st->migrations);
 	ju(j, "dma_served", r->vfu.served_dma);
+	ju(j, "posted_writes", r->vfu.posted);
 	/* Queue error state lives in the queue pages: a mapped read, or one trap. */
 	ju(j, "rx_queue_error", vf_rd32(&r->vf, VFMED_RQERR(0)));
 	ju(j, "tx_queue_error", vf_rd32(&r->vf, VFMED_TQERR(0)));
+	if (st->queues > 1) {
+		ju(j, "rx1_queue_error", vf_rd32(&r->vf, VFMED_RQERR(1)));
+		ju(j, "tx1_queue_error", vf_rd32(&r->vf, VFMED_TQERR(1)));
+	}
 }
 
 void vfmed_json_stats(struct vfmed_runner *r, uint64_t now_ns)
@@ -199,6 +211,33 @@ void vfmed_json_stats(struct vfmed_runner *r, uint64_t now_ns)
 	end(j);
 	r->last_tx_packets = st->tx_packets;
 	r->last_rx_packets = st->rx_packets;
+}
+
+/* Trapped-store latency: count, mean, max, log2 histogram, and the kept samples. */
+static void latency(struct jb *j, struct vfmed_runner *r)
+{
+	uint32_t n, start;
+	int first = 1;
+
+	jkey(j, "mmio_write_latency");
+	jraw(j, "{\"count\":%" PRIu64 ",\"mean_ns\":%" PRIu64 ",\"max_ns\":%" PRIu64 ",\"log2_hist\":[",
+	     r->lat_count, r->lat_count ? r->lat_sum / r->lat_count : 0, r->lat_max);
+	for (unsigned b = 0; b < 64; b++) {
+		if (!r->lat_hist[b])
+			continue;
+		jraw(j, "%s[%u,%" PRIu64 "]", first ? "" : ",", b, r->lat_hist[b]);
+		first = 0;
+	}
+	jraw(j, "]");
+	if (r->lat_ring) {
+		n = r->lat_next < r->o->lat_samples ? r->lat_next : r->o->lat_samples;
+		start = r->lat_next < r->o->lat_samples ? 0 : r->lat_next % r->o->lat_samples;
+		jraw(j, ",\"samples_ns\":[");
+		for (uint32_t i = 0; i < n; i++)
+			jraw(j, i ? ",%u" : "%u", r->lat_ring[(start + i) % r->o->lat_samples]);
+		jraw(j, "]");
+	}
+	jraw(j, "}");
 }
 
 void vfmed_json_summary(struct vfmed_runner *r, const char *reason, unsigned undrained)
@@ -237,5 +276,35 @@ void vfmed_json_summary(struct vfmed_runner *r, const char *reason, unsigned und
 		first = 0;
 	}
 	jraw(j, "]");
+	latency(j, r);
+	end(j);
+}
+
+void vfmed_json_migration(struct vfmed_runner *r, const char *event, int err, const char *why)
+{
+	struct jb *j = &jbuf;
+	const struct vfmed_mig *m = &r->mig;
+
+	begin(j, "migration");
+	js(j, "event", event);
+	js(j, "protocol", r->o->migration_v1 ? "v1" : "v2");
+	if (err) {
+		ju(j, "errno", (uint64_t)-err);
+		js(j, "error", strerror(-err));
+	}
+	if (why)
+		js(j, "what", why);
+	ju(j, "precopy_bytes", m->precopy_bytes);
+	ju(j, "stopcopy_bytes", m->stopcopy_bytes);
+	ju(j, "downtime_us", m->downtime_ns / 1000);
+	{
+		uint64_t half = 0;
+		for (unsigned q = 0; q < r->vf.st->queues; q++)
+			half += r->vf.st->q[q].tx_half;
+		/* second halves not yet posted: the device holds that many partial frames */
+		ju(j, "tx_half_pending", half);
+	}
+	ju(j, "tx_generated", r->vf.st->tx_generated);
+	ju(j, "migrations", r->vf.st->migrations);
 	end(j);
 }

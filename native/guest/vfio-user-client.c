@@ -282,6 +282,16 @@ int vfmed_vfu_region_write(struct vfmed_vfu *c, uint32_t region, uint64_t off, u
 	return 0;
 }
 
+int vfmed_vfu_region_write_posted(struct vfmed_vfu *c, uint32_t region, uint64_t off,
+				  unsigned size, uint64_t val)
+{
+	struct vfu_region_access req = { .offset = off, .region = region, .count = size };
+
+	if (!size_ok(size) || size > c->max_data_xfer)
+		return -EINVAL;
+	return vfmed_vfu_post(c, VFU_CMD_REGION_WRITE, &req, sizeof(req), &val, size);
+}
+
 int vfmed_vfu_add_dma_target(struct vfmed_vfu *c, uint64_t iova, uint64_t size, uint8_t *host)
 {
 	if (c->ndma >= VFMED_VFU_MAX_DMA_TARGETS)

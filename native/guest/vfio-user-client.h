@@ -49,6 +49,7 @@ struct vfmed_vfu {
 	struct vfmed_vfu_dma_target dma[VFMED_VFU_MAX_DMA_TARGETS];
 	unsigned ndma;
 	uint64_t served_dma;          /* DMA_READ/WRITE commands served */
+	uint64_t posted;              /* NO_REPLY commands sent */
 	uint64_t refused_cmds;        /* other server commands answered with an error */
 };
 
@@ -71,6 +72,13 @@ void vfmed_vfu_close(struct vfmed_vfu *c);
 /* Sends command cmd and waits for its reply, serving DMA_READ/WRITE meanwhile.
  * -EMSGSIZE if the reply payload exceeds rep_cap (the connection stays usable). */
 int vfmed_vfu_call(struct vfmed_vfu *c, uint16_t cmd, struct vfu_xfer *x);
+
+/* Sends command cmd with NO_REPLY and does not wait: a posted write. The server handles a
+ * connection's commands in order, so a later call (e.g. a REGION_READ) is answered only
+ * after it, as a PCIe read pushes earlier posted writes; an error is not reported (the
+ * server sends no reply), as a posted PCIe write that fails. Async-signal-safe. */
+int vfmed_vfu_post(struct vfmed_vfu *c, uint16_t cmd, const void *req, uint32_t req_len,
+		   const void *data, uint32_t data_len);
 
 /* VERSION negotiation: proposes VFU_PROTO_MAJOR.MINOR with this client's capabilities and
  * checks the reply (same major, minor not above the proposal, valid JSON). */
@@ -98,6 +106,9 @@ int vfmed_vfu_region_read(struct vfmed_vfu *c, uint32_t region, uint64_t off, un
 			  uint64_t *val);
 int vfmed_vfu_region_write(struct vfmed_vfu *c, uint32_t region, uint64_t off, unsigned size,
 			   uint64_t val);
+/* The same as a posted write (vfmed_vfu_post); async-signal-safe. */
+int vfmed_vfu_region_write_posted(struct vfmed_vfu *c, uint32_t region, uint64_t off,
+				  unsigned size, uint64_t val);
 
 /* Registers guest memory for DMA_READ/DMA_WRITE service. */
 int vfmed_vfu_add_dma_target(struct vfmed_vfu *c, uint64_t iova, uint64_t size, uint8_t *host);

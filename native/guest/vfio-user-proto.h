@@ -192,6 +192,67 @@ static_assert(sizeof(struct vfu_irq_set) == 20, "vfio_irq_set is 20 bytes");
 /* vfmed extension: "BAR0 layout changed" notification (see the file comment). */
 #define VFMED_IRQ_INDEX_BAR_LAYOUT  VFU_PCI_NUM_IRQS
 
+/* ---- DEVICE_FEATURE (linux/vfio.h) and the vfmed extensions (docs/mediator.md) ------------ */
+#define VFU_FEATURE_MASK               0xFFFFu
+#define VFU_FEATURE_GET                (1u << 16)
+#define VFU_FEATURE_SET                (1u << 17)
+#define VFU_FEATURE_PROBE              (1u << 18)
+#define VFU_FEATURE_MIGRATION          1u
+#define VFU_FEATURE_MIG_DEVICE_STATE   2u
+#define VFU_FEATURE_MIG_DATA_SIZE      9u
+#define VFMED_FEATURE_PRECOPY_INFO     0xF001u   /* vfmed: {u64 initial_bytes, u64 dirty_bytes} */
+#define VFU_MIGRATION_STOP_COPY        (1u << 0)
+#define VFU_MIGRATION_P2P              (1u << 1)
+#define VFU_MIGRATION_PRE_COPY         (1u << 2)
+
+enum vfu_mig_state {
+	VFU_MIG_ERROR = 0, VFU_MIG_STOP = 1, VFU_MIG_RUNNING = 2, VFU_MIG_STOP_COPY = 3,
+	VFU_MIG_RESUMING = 4, VFU_MIG_RUNNING_P2P = 5, VFU_MIG_PRE_COPY = 6,
+	VFU_MIG_PRE_COPY_P2P = 7,
+};
+
+struct vfu_device_feature {
+	uint32_t argsz;
+	uint32_t flags;
+	/* uint8_t data[]; */
+};
+static_assert(sizeof(struct vfu_device_feature) == 8, "device feature header is 8 bytes");
+
+struct vfu_mig_data {
+	uint32_t argsz;
+	uint32_t size;
+	/* uint8_t data[]; */
+};
+static_assert(sizeof(struct vfu_mig_data) == 8, "mig data header is 8 bytes");
+
+/* ---- device-specific regions (VFIO_REGION_INFO_CAP_TYPE) ---------------------------------- */
+struct vfu_cap_type {
+	struct vfu_cap_header header;  /* id 2, version 1 */
+	uint32_t type;
+	uint32_t subtype;
+};
+static_assert(sizeof(struct vfu_cap_type) == 16, "type cap is 16 bytes");
+#define VFU_REGION_TYPE_MIGRATION_V1      3u           /* VFIO_REGION_TYPE_MIGRATION_DEPRECATED */
+#define VFU_REGION_SUBTYPE_MIGRATION_V1   1u
+#define VFMED_REGION_TYPE_VENDOR_INTEL    0x80008086u  /* PCI_VENDOR_TYPE | 0x8086 */
+#define VFMED_REGION_SUBTYPE_TRAP_INFO    0x7601u
+
+/* Trap-BAR info region (vfmed): 32 bytes of dwords. */
+#define VFMED_TRAP_INFO_VERSION        0x00u
+#define VFMED_TRAP_INFO_GENERATION     0x04u
+#define VFMED_TRAP_INFO_TRAPPED_PAGES  0x08u
+#define VFMED_TRAP_INFO_APPLIED        0x0Cu
+
+/* v1 migration region (VFIO_REGION_TYPE_MIGRATION_DEPRECATED layout). */
+#define VFU_MIG_V1_DEVICE_STATE        0x00u
+#define VFU_MIG_V1_PENDING_BYTES       0x08u
+#define VFU_MIG_V1_DATA_OFFSET         0x10u
+#define VFU_MIG_V1_DATA_SIZE           0x18u
+#define VFU_MIG_V1_STOP                0u
+#define VFU_MIG_V1_RUNNING             (1u << 0)
+#define VFU_MIG_V1_SAVING              (1u << 1)
+#define VFU_MIG_V1_RESUMING            (1u << 2)
+
 /* ---- REGION_READ / REGION_WRITE -------------------------------------------------------- */
 struct vfu_region_access {
 	uint64_t offset;
@@ -243,6 +304,20 @@ static_assert(VFU_PCI_CONFIG_REGION_INDEX == VFIO_PCI_CONFIG_REGION_INDEX, "conf
 static_assert(VFU_PCI_NUM_REGIONS == VFIO_PCI_NUM_REGIONS, "num regions");
 static_assert(VFU_PCI_MSIX_IRQ_INDEX == VFIO_PCI_MSIX_IRQ_INDEX, "msix index");
 static_assert(VFU_PCI_NUM_IRQS == VFIO_PCI_NUM_IRQS, "num irqs");
+static_assert(VFU_FEATURE_MASK == VFIO_DEVICE_FEATURE_MASK, "feature mask");
+static_assert(VFU_FEATURE_GET == VFIO_DEVICE_FEATURE_GET, "feature get");
+static_assert(VFU_FEATURE_SET == VFIO_DEVICE_FEATURE_SET, "feature set");
+static_assert(VFU_FEATURE_PROBE == VFIO_DEVICE_FEATURE_PROBE, "feature probe");
+static_assert(VFU_FEATURE_MIGRATION == VFIO_DEVICE_FEATURE_MIGRATION, "feature migration");
+static_assert(VFU_FEATURE_MIG_DEVICE_STATE == VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, "mig state");
+static_assert(VFU_MIGRATION_STOP_COPY == VFIO_MIGRATION_STOP_COPY, "stop copy flag");
+static_assert(VFU_MIGRATION_P2P == VFIO_MIGRATION_P2P, "p2p flag");
+static_assert((int)VFU_MIG_STOP_COPY == (int)VFIO_DEVICE_STATE_STOP_COPY, "stop copy state");
+static_assert((int)VFU_MIG_RUNNING_P2P == (int)VFIO_DEVICE_STATE_RUNNING_P2P, "running p2p state");
+static_assert(sizeof(struct vfu_cap_type) == sizeof(struct vfio_region_info_cap_type), "type cap");
+static_assert(VFU_REGION_TYPE_MIGRATION_V1 == VFIO_REGION_TYPE_MIGRATION_DEPRECATED, "mig region type");
+static_assert(VFU_MIG_V1_SAVING == VFIO_DEVICE_STATE_V1_SAVING, "v1 saving");
+static_assert(VFU_MIG_V1_RESUMING == VFIO_DEVICE_STATE_V1_RESUMING, "v1 resuming");
 #endif
 #endif
 

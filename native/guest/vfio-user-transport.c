@@ -247,6 +247,31 @@ static int serve_server_cmd(struct vfmed_vfu *c, const struct vfu_hdr *h, int *f
 	return send_msg(c, &r, &a, sizeof(a), NULL, 0, NULL, 0);
 }
 
+int vfmed_vfu_post(struct vfmed_vfu *c, uint16_t cmd, const void *req, uint32_t req_len,
+		   const void *data, uint32_t data_len)
+{
+	struct vfu_hdr h;
+	int rc;
+
+	if (c->broken)
+		return -ENOTCONN;
+	if (c->busy)
+		return -EDEADLK;
+	if ((uint64_t)req_len + data_len + sizeof(h) > MAX_MSG_SIZE)
+		return -EMSGSIZE;
+	c->busy = 1;
+	h = (struct vfu_hdr){
+		.msg_id = c->next_id++, .command = cmd,
+		.msg_size = (uint32_t)sizeof(h) + req_len + data_len,
+		.flags = VFU_F_TYPE_COMMAND | VFU_F_NO_REPLY,
+	};
+	rc = send_msg(c, &h, req, req_len, data, data_len, NULL, 0);
+	if (!rc)
+		c->posted++;
+	c->busy = 0;
+	return rc;
+}
+
 int vfmed_vfu_call(struct vfmed_vfu *c, uint16_t cmd, struct vfu_xfer *x)
 {
 	struct vfu_hdr h;

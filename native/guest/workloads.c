@@ -75,13 +75,14 @@ static unsigned tx_generate(struct wl *w, uint64_t now_ns)
 		budget = o->count - st->tx_generated;
 
 	while (n < budget) {
-		uint8_t *buf = vfmed_igbvf_tx_buf(w->vf);
-		uint16_t stream;
+		/* Stream s always goes out of queue s % queues, so each stream stays in order. */
+		uint16_t stream = (uint16_t)(st->tx_generated % st->streams);
+		unsigned q = stream % st->queues;
+		uint8_t *buf = vfmed_igbvf_tx_buf(w->vf, q);
 
 		if (!buf)
 			break;
-		stream = (uint16_t)(st->tx_generated % st->streams);
-		vfmed_igbvf_tx_post(w->vf, build_frame(w, buf, stream, st->tx_seq[stream]));
+		vfmed_igbvf_tx_post(w->vf, q, build_frame(w, buf, stream, st->tx_seq[stream]));
 		st->tx_seq[stream]++;
 		st->tx_generated++;
 		n++;
@@ -91,12 +92,13 @@ static unsigned tx_generate(struct wl *w, uint64_t now_ns)
 
 /* ---- RX callbacks -------------------------------------------------------------------- */
 
-static void rx_verify(void *ctx, uint8_t *frame, uint16_t len)
+static void rx_verify(void *ctx, unsigned q, uint8_t *frame, uint16_t len)
 {
 	struct wl *w = ctx;
 	struct vfmed_guest_state *st = w->st;
 	struct vfmed_tag tag;
 
+	(void)q;
 	switch (vfmed_frame_check(frame, len, &tag)) {
 	case VFMED_TAG_OK:
 		if (tag.stream < VFMED_MAX_STREAMS)
@@ -113,11 +115,11 @@ static void rx_verify(void *ctx, uint8_t *frame, uint16_t len)
 	}
 }
 
-static void rx_forward(void *ctx, uint8_t *frame, uint16_t len)
+static void rx_forward(void *ctx, unsigned q, uint8_t *frame, uint16_t len)
 {
 	struct wl *w = ctx;
 	struct vfmed_guest_state *st = w->st;
-	uint8_t *buf = vfmed_igbvf_tx_buf(w->vf);
+	uint8_t *buf = vfmed_igbvf_tx_buf(w->vf, q);
 
 	if (!buf) {
 		st->tx_drops++;
@@ -129,15 +131,15 @@ static void rx_forward(void *ctx, uint8_t *frame, uint16_t len)
 	else
 		memcpy(buf, frame + 6, 6);     /* MAC swap: back to the sender */
 	memcpy(buf + 6, st->mac, 6);           /* always from us (anti-spoofing) */
-	vfmed_igbvf_tx_post(w->vf, len);
+	vfmed_igbvf_tx_post(w->vf, q, len);
 	st->fwd_frames++;
 }
 
-static void rx_echo(void *ctx, uint8_t *frame, uint16_t len)
+static void rx_echo(void *ctx, unsigned q, uint8_t *frame, uint16_t len)
 {
 	struct wl *w = ctx;
 	struct vfmed_guest_state *st = w->st;
-	uint8_t *buf = vfmed_igbvf_tx_buf(w->vf);
+	uint8_t *buf = vfmed_igbvf_tx_buf(w->vf, q);
 	uint16_t out_len = 0;
 
 	if (!buf) {
@@ -155,7 +157,7 @@ static void rx_echo(void *ctx, uint8_t *frame, uint16_t len)
 		st->echo_ignored++;
 		return;
 	}
-	vfmed_igbvf_tx_post(w->vf, out_len);
+	vfmed_igbvf_tx_post(w->vf, q, out_len);
 }
 
 /* ---- loop ----------------------------------------------------------------------------- */
@@ -189,7 +191,7 @@ static int drained(struct wl *w)
 	struct vfmed_guest_state *st = w->st;
 	uint64_t back = 0;
 
-	if (vfmed_igbvf_tx_inflight(w->vf))
+	if (vfmed_igbvf_tx_inflight_all(w->vf))
 		return 0;
 	if (w->o->workload != VFMED_WL_LOOPBACK)
 		return 1;
@@ -218,15 +220,15 @@ static void idle_pause(unsigned *idle)
  * (the device's VF-to-VF path stalls the sender when the receiver's FIFO is full; from
  * the uplink, the FIFO drops and counts). A forwarder is then lossless end to end.
  */
-static unsigned rx_budget(struct wl *w)
+static unsigned rx_budget(struct wl *w, unsigned q)
 {
 	const struct vfmed_opts *o = w->o;
 	unsigned room;
 
 	if (o->workload != VFMED_WL_FWD && o->workload != VFMED_WL_ECHO)
 		return o->burst;
-	vfmed_igbvf_tx_reclaim(w->vf);
-	room = w->st->tx_count - 1 - vfmed_igbvf_tx_inflight(w->vf);
+	vfmed_igbvf_tx_reclaim(w->vf, q);
+	room = w->st->tx_count - 1 - vfmed_igbvf_tx_inflight(w->vf, q);
 	return room < o->burst ? room : o->burst;
 }
 
@@ -256,7 +258,8 @@ int vfmed_workload_run(struct vfmed_runner *r)
 	case VFMED_WL_RXSINK:
 	case VFMED_WL_LOOPBACK:
 		rx_fn = rx_verify;
-		if (o->seq_from_zero || o->workload == VFMED_WL_LOOPBACK)
+		/* A resumed guest keeps the receive accounting it had in RAM. */
+		if (!r->resumed && (o->seq_from_zero || o->workload == VFMED_WL_LOOPBACK))
 			for (unsigned s = 0; s < o->streams; s++)
 				vfmed_seq_start(&st->rx[s], 0);
 		break;
@@ -276,10 +279,12 @@ int vfmed_workload_run(struct vfmed_runner *r)
 
 		if (gen)
 			work += tx_generate(&w, now);
-		if (rx_fn)
-			work += vfmed_igbvf_rx_poll(w.vf, rx_budget(&w), rx_fn, &w);
-		vfmed_igbvf_tx_doorbell(w.vf);
-		work += vfmed_igbvf_tx_reclaim(w.vf);
+		for (unsigned q = 0; q < st->queues; q++) {
+			if (rx_fn && !(o->precopy_rx_hold && r->mig.phase == VFMED_MIG_PRECOPY))
+				work += vfmed_igbvf_rx_poll(w.vf, q, rx_budget(&w, q), rx_fn, &w);
+			vfmed_igbvf_tx_doorbell(w.vf, q);
+			work += vfmed_igbvf_tx_reclaim(w.vf, q);
+		}
 
 		switch (vfmed_runner_service(r, now)) {
 		case VFMED_RUN_ON:
@@ -293,6 +298,9 @@ int vfmed_workload_run(struct vfmed_runner *r)
 		case VFMED_STOP_ERROR:
 			reason = "error";
 			failed = 1;
+			goto stop;
+		case VFMED_STOP_SAVED:
+			reason = "saved";
 			goto stop;
 		}
 		if (!goal_ns && goal_reached(&w))
@@ -314,13 +322,14 @@ int vfmed_workload_run(struct vfmed_runner *r)
 	}
 
 stop:
-	if (o->workload == VFMED_WL_LOOPBACK)
+	if (o->workload == VFMED_WL_LOOPBACK && !r->migrated_out)
 		for (unsigned s = 0; s < o->streams; s++)
 			vfmed_seq_finish(&st->rx[s], st->tx_seq[s]);
-	vfmed_json_summary(r, reason, vfmed_igbvf_tx_inflight(w.vf));
+	vfmed_json_summary(r, reason, vfmed_igbvf_tx_inflight_all(w.vf));
 	if (failed)
 		return 1;
-	if (o->strict && (received_errors(st) || vfmed_igbvf_tx_inflight(w.vf) ||
+	/* A guest saved away is checked where it goes on. */
+	if (o->strict && !r->migrated_out && (received_errors(st) || vfmed_igbvf_tx_inflight_all(w.vf) ||
 			  !strcmp(reason, "drain-timeout")))
 		return 3;
 	return 0;

@@ -12,13 +12,15 @@
 # stdout), ttyS1 = the machine-readable result channel (--results FILE), which only the
 # in-guest test writes, so kernel messages can never interleave with a result line.
 #
-# Usage: boot.sh --kernel VMLINUZ --initrd INITRD --ram-file PATH [--mem 256M]
+# Usage: boot.sh --kernel VMLINUX|VMLINUZ --initrd INITRD --ram-file PATH [--mem 256M]
 #                [--bar FILE]... [--iommu] [--append "k=v ..."] [--console FILE]
 #                [--results FILE] [--share DIR] [--timeout SECONDS] [--dry-run]
 #   --iommu   q35 + an emulated Intel VT-d (intel_iommu=on iommu=pt): vfio-pci can bind,
 #             and iommu=pt keeps DMA addresses = guest physical for every other driver.
 #   --share   DIR exported read-only to the guest over virtio-9p, mount tag "hostroot"
 #             (the guest mounts it to run the host's Node and the repository's scripts).
+#   --kernel  the ELF vmlinux (fetch.sh's VMLINUX: QEMU enters it through PVH, no
+#             decompression) or the bzImage.
 #   --dry-run print the QEMU command line instead of running it.
 # Exit status: QEMU's (0 after the guest powers off), 124 on timeout (from timeout(1)).
 set -euo pipefail
@@ -43,7 +45,7 @@ while [ $# -gt 0 ]; do
 	*) die "unknown argument '$1' (see the header of $0)" ;;
 	esac
 done
-[ -f "$kernel" ] || die "--kernel: '$kernel' not found (eval \"\$(scripts/kernel/fetch.sh)\" gives VMLINUZ)"
+[ -f "$kernel" ] || die "--kernel: '$kernel' not found (eval \"\$(scripts/kernel/fetch.sh)\" gives VMLINUX)"
 [ -f "$initrd" ] || die "--initrd: '$initrd' not found"
 [ -n "$ramfile" ] || die "--ram-file is required (guest RAM must be a shared file)"
 [ ${#bars[@]} -le 16 ] || die "at most 16 --bar devices (slots 0x10..0x1f)"

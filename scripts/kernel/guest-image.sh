@@ -3,11 +3,12 @@
 #   - the PF driver module (pf-driver/linux, via scripts/build-kmod.sh) against the unpacked
 #     Debian headers, unless --kmod names a prebuilt .ko;
 #   - the static guest programs of tests/kernel/guest/*.c (gcc -static: the image has no
-#     libc), and the guest scripts (init.sh as /init, bind.sh);
+#     libc), and init.sh as /init (Node scripts and `vfmed` come from the host over 9p);
 #   - the initramfs: busybox + those + the in-tree modules the test loads (uio_pci_generic,
 #     vfio-pci, vfio_iommu_type1; virtio_pci + 9p to reach the host's Node over virtio-9p;
 #     and their dependencies).
-# Prints shell assignments: KVER= VMLINUZ= INITRD= KMOD= (eval-able, like fetch.sh).
+# Prints shell assignments: KVER= VMLINUZ= VMLINUX= INITRD= KMOD= (eval-able, like fetch.sh);
+# boot VMLINUX (the PVH-bootable ELF, no decompression at boot), VMLINUZ works too.
 #
 # Usage: scripts/kernel/guest-image.sh OUTDIR [--kmod path/to/vfpf.ko]
 # Uses VFMED_KERNEL_CACHE like fetch.sh.
@@ -51,9 +52,10 @@ done
 
 "$top/scripts/kernel/initramfs.sh" -o "$out/initramfs.cpio.gz" -k "$KMODULES" -i "$guest/init.sh" \
 	-m uio_pci_generic -m vfio-pci -m vfio_iommu_type1 -m virtio_pci -m 9pnet_virtio -m 9p \
-	-x "$kmod" "${bins[@]}" -f "$guest/bind.sh=bin/bind.sh"
+	-x "$kmod" "${bins[@]}"
 
 echo "KVER=$KVER"
 echo "VMLINUZ=$VMLINUZ"
+echo "VMLINUX=$VMLINUX"
 echo "INITRD=$out/initramfs.cpio.gz"
 echo "KMOD=$kmod"

@@ -29,9 +29,6 @@ const errors: [string, string[], number, RegExp][] = [
   ['--out is a file', ['access', '--quick', '--out', aFile], 2, /^vfmed: error: --out .*a-file is not a directory$/],
   ['--out holds a run', ['access', '--quick', '--out', usedDir], 2,
     /^vfmed: error: --out .*used already holds a run \(result\.json\); choose another directory$/],
-  ['pending scenario dirty', ['dirty'], 1, /^vfmed bench: scenario dirty needs the mediator with BAR0 trapping \(not built yet\)$/],
-  ['pending scenario trapped', ['access', 'trapped', '--quick'], 1,
-    /^vfmed bench: scenario trapped needs the mediator with BAR0 trapping \(not built yet\)$/],
   ['pending scenario migration', ['migration'], 1, /^vfmed bench: scenario migration needs .*live migration \(vfmed migrate\) \(not built yet\)$/],
 ];
 
@@ -52,9 +49,7 @@ describe('vfmed bench --list, --print-schema, --help', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^access \(ready\)$/m);
     expect(r.stdout).toMatch(/^passthrough \(ready\)$/m);
-    expect(r.stdout).toMatch(/^trapped \(pending: needs the mediator with BAR0 trapping\)$/m);
-    expect(r.stdout).toMatch(/- trap-roundtrip \(trapped, entry access\) .*"via":"guest-trapped"/);
-    expect(r.stdout).not.toMatch(/trap-roundtrip .*\[pending/);
+    expect(r.stdout).toMatch(/^migration \(pending: needs live migration \(vfmed migrate\)\)$/m);
   });
 
   it('--print-schema prints the result schema', () => {

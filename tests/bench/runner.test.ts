@@ -82,10 +82,10 @@ describe('runScenario', () => {
   it('carries a pending row with its reason and never starts it', async () => {
     const progress = recorder();
     const s = await runScenario(table([row('a', 'clock'), row('b', 'clock'),
-      row('later', 'clock', { pending: { needs: ['mediator-trapping'], plan: 'later' } })]), { quick: true, progress });
+      row('later', 'clock', { pending: { needs: ['live-migration'], plan: 'later' } })]), { quick: true, progress });
     const later = s.trials.find((t) => t.name === 'later')!;
     expect(later.status).toBe('pending');
-    expect(later.reason).toBe('trial selftest/later needs the mediator with BAR0 trapping (not built yet)');
+    expect(later.reason).toBe('trial selftest/later needs live migration (vfmed migrate) (not built yet)');
     expect(later.repetitions).toEqual([]);
     expect(progress.notes.some((l) => l.includes('later'))).toBe(false);
   });

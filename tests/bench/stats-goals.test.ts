@@ -8,6 +8,13 @@ import { formatChange, formatValue } from '../../bench/report/format.js';
 import { syntheticResult } from './synthetic-result.js';
 
 describe('summarize', () => {
+  it('keeps the mean inside [min, max] when rounding would push it out (equal samples)', () => {
+    const xs = new Array<number>(7).fill(0.1 + 0.2);
+    const s = summarize(xs);
+    expect(s.mean).toBeGreaterThanOrEqual(s.min);
+    expect(s.mean).toBeLessThanOrEqual(s.max);
+  });
+
   it('uses nearest-rank p99 and the mean of the two middle values', () => {
     const xs = Array.from({ length: 200 }, (_, i) => i + 1); // 1..200
     const s = summarize(xs);

@@ -29,8 +29,8 @@ export function syntheticResult(opts: { runId?: string; scale?: Record<string, n
       metrics: row.metrics, measures: row.measures, includes: row.includes, excludes: row.excludes,
       status: 'ok', repetitions: [], stats: {},
     };
-    // A run on a machine without the guest runner: its rows are pending there (this keeps
-    // a pending row, and goals that fall back to a bound, in the synthetic result).
+    // The full-path (guest) rows stand for figures this synthetic run lacks (the goal tests
+    // need a run where only the device-side lower bound was measured).
     if (row.pending || row.params['via'] === 'guest-trapped') {
       return { ...t, status: 'pending', reason: `trial access/${row.name} needs the guest runner (not built yet)` };
     }

@@ -1,133 +1,140 @@
 /**
- * Trial entry point `traffic`: the frame rate of one VF pair, guest runner to guest runner
- * through the NIC's switch. Two vfmed-guest processes against the daemon embedded in the
- * trial process:
+ * Trial entry point `traffic`: frames between two VFs driven by two vfmed-guest processes
+ * over vfio-user, with passthrough doorbells or with BAR0 pages 2-3 trapped.
  *
- *   txgen (VF0, --burst batch, --size frameBytes - 4) ──TX──▶ switch ──RX──▶ rxsink (VF1)
+ *   VF0 guest: loopback --dst <VF1>  ──frames──▶  VF1 guest: fwd (MAC swap)  ──▶ back to VF0
  *
- * Each sample is one stats window (--stats-interval windowMs) of the receiver: frames it
- * received and verified per second over that window (so TX and RX are both in it: a frame
- * counts once it went out of one guest and into the other). The first window with traffic
- * is partial and dropped, then `warmup` windows are discarded, then `samples` windows are
- * kept; txgen sends for longer than that. Throughput is rate x frameBytes x 8 (frame with
- * FCS, without preamble and inter-frame gap).
+ * VF0 generates tagged frames of frameBytes in bursts of `batch` (one TDT doorbell per
+ * burst, one RDT doorbell per RX poll of up to `batch`), VF1 forwards them back, VF0
+ * verifies them. Trapped: tail-trap DMA logging is started on both VFs, so both guests got
+ * the trapped layout (and acknowledged it) and every doorbell is a SIGSEGV + vfio-user
+ * REGION_WRITE through the mediator and the tail-trap tracker.
  *
- * path 'passthrough': doorbells are stores into the mapped queue pages; 'trapped': both
- * guests trap every BAR0 access (--trap-all), so each doorbell is a vfio-user round trip —
- * without the mediator's tail-trap tracker, which the trapped scenario adds when it exists.
+ * postedWrites: the guests send their trapped queue-page stores as posted writes (vfio-user
+ * NO_REPLY: the store returns without waiting for the device, as a CPU's MMIO write does).
  *
- * Honesty checks (the repetition fails otherwise): the receiver saw no sequence gap, no
- * duplicate, no reordering and no corrupted frame, and received no more than was sent.
+ *   measure 'rate'           a sample = frames received back by VF0 per second, over one
+ *                            stats window (windowMs)
+ *   measure 'store-latency'  a sample = one trapped BAR0 store of VF0's guest, from its
+ *                            SIGSEGV to its return (REGION_WRITE round trip included)
+ *
+ * Honesty checks: VF0 saw no corrupted frame; trapped rows really trapped (the tracker
+ * counted trapped tail writes of both VFs; the latency row has as many trapped stores as it
+ * reports); passthrough rows trapped none of them.
  */
 import type { JsonObject } from '../../scenario-types.js';
 import { intIn, oneOf, onlyKeys } from '../params.js';
 import type { TrialContext, TrialEntryPoint, TrialOutput } from '../protocol.js';
-import { GuestProcess, type GuestLine } from '../../../mediator/guest/guest-process.js';
-import { openGuestRig } from '../guest/guest-rig.js';
+import { Guest } from './guest.js';
+import { MediatedHost } from './host.js';
 
 interface TrafficParams {
+  path: 'passthrough' | 'trapped';
+  postedWrites: boolean;
   frameBytes: number;
   batch: number;
-  path: 'passthrough' | 'trapped';
-  ring: number;
+  measure: 'rate' | 'store-latency';
   windowMs: number;
-  pollMode: 'adaptive' | 'busy';
 }
 
+const KEYS = ['path', 'frameBytes', 'batch', 'loopback', 'trapPages', 'tracker', 'measure', 'windowMs', 'postedWrites'];
+
 function parse(p: JsonObject): TrafficParams {
-  onlyKeys(p, ['frameBytes', 'batch', 'path', 'loopback', 'ring', 'windowMs', 'pollMode', 'trapPages', 'tracker']);
-  if (p['loopback'] !== undefined) oneOf(p, 'loopback', ['vf-to-vf'] as const);
-  if (p['tracker'] !== undefined && p['tracker'] !== 'none') {
-    throw new RangeError(`tracker ${JSON.stringify(p['tracker'])} needs the mediator with BAR0 trapping (not built yet)`);
+  onlyKeys(p, KEYS);
+  if (p['loopback'] !== undefined && p['loopback'] !== 'vf-to-vf') throw new RangeError('parameter loopback must be vf-to-vf');
+  if (p['tracker'] !== undefined && p['tracker'] !== 'tail-trap') throw new RangeError('parameter tracker must be tail-trap');
+  const path = oneOf(p, 'path', ['passthrough', 'trapped'] as const);
+  if (p['trapPages'] !== undefined && (path !== 'trapped' || JSON.stringify(p['trapPages']) !== '[2,3]')) {
+    throw new RangeError('parameter trapPages is [2, 3], for trapped rows only');
   }
-  const ring = intIn(p, 'ring', 8, 4096, 256);
-  if (ring % 8) throw new RangeError('parameter ring must be a multiple of 8');
+  const measure = p['measure'] === undefined ? 'rate' : oneOf(p, 'measure', ['rate', 'store-latency'] as const);
+  const posted = p['postedWrites'] ?? false;
+  if (typeof posted !== 'boolean') throw new TypeError('parameter postedWrites must be a boolean');
+  if (posted && path !== 'trapped') throw new RangeError('postedWrites applies to trapped rows');
+  if (measure === 'store-latency' && path !== 'trapped') throw new RangeError('store-latency needs path trapped');
   return {
-    frameBytes: intIn(p, 'frameBytes', 64, 1518),
-    batch: intIn(p, 'batch', 1, 1024),
-    path: oneOf(p, 'path', ['passthrough', 'trapped'] as const),
-    ring,
-    windowMs: intIn(p, 'windowMs', 10, 10_000, 100),
-    pollMode: p['pollMode'] === undefined ? 'adaptive' : oneOf(p, 'pollMode', ['adaptive', 'busy'] as const),
+    path, measure, postedWrites: posted,
+    frameBytes: intIn(p, 'frameBytes', 64, 1514),
+    batch: intIn(p, 'batch', 1, 256),
+    windowMs: intIn(p, 'windowMs', 20, 2000, 100),
   };
 }
 
-const num = (l: GuestLine, k: string): number => (typeof l[k] === 'number' ? l[k] as number : 0);
-
-async function runTraffic(ctx: TrialContext): Promise<TrialOutput> {
-  const p = parse(ctx.params);
-  const rig = await openGuestRig({ vfs: 2, pollMode: p.pollMode });
-  const guests: GuestProcess[] = [];
-  try {
-    const [vf0, vf1] = rig.vfs as [typeof rig.vfs[number], typeof rig.vfs[number]];
-    const trap = p.path === 'trapped' ? ['--trap-all'] : [];
-    const common = ['--burst', String(p.batch), '--ring', String(p.ring), ...trap];
-    const rx = GuestProcess.spawn('rxsink', ['rxsink', '--socket', vf1.socket, '--seq-from-zero',
-      '--stats-interval', String(p.windowMs), ...common]);
-    guests.push(rx);
-    await rx.waitFor('init', 20_000);
-    const want = ctx.warmup + ctx.samples + 1;
-    const durationS = ((want + 4) * p.windowMs) / 1000 + 1;
-    const tx = GuestProcess.spawn('txgen', ['txgen', '--socket', vf0.socket, '--dst', vf1.mac,
-      '--size', String(p.frameBytes - 4), '-d', String(durationS), '--stats-interval', '0', ...common]);
-    guests.push(tx);
-
-    // Windows with traffic, as they come; enough of them ends the run early.
-    const windows = (): GuestLine[] => {
-      const stats = rx.lines.filter((l) => l.type === 'stats');
-      const first = stats.findIndex((l) => num(l, 'rx_pps') > 0);
-      return first < 0 ? [] : stats.slice(first);
-    };
-    const deadline = Date.now() + durationS * 1000 + 20_000;
-    while (windows().length < want) {
-      if (Date.now() > deadline) throw new Error(`only ${windows().length} of ${want} stats windows within the run`);
-      const ended = await Promise.race([tx.exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), p.windowMs))]);
-      if (ended && windows().length < want) {
-        await new Promise((r) => setTimeout(r, 2 * p.windowMs));
-        if (windows().length < want) throw new Error(`txgen ended after ${windows().length} of ${want} stats windows`);
-      }
-      ctx.progress(Math.min(windows().length, want), want);
-    }
-    const kept = windows().slice(1 + ctx.warmup, 1 + ctx.warmup + ctx.samples);
-    tx.kill('SIGTERM');
-    const et = await tx.finish(10_000);
-    await new Promise((r) => setTimeout(r, 100)); // let the last frames in flight arrive
-    rx.kill('SIGTERM');
-    const er = await rx.finish(10_000);
-    if (et.code !== 0 || !et.summary) throw new Error(`txgen failed (${et.code ?? et.signal}): ${et.stderr.split('\n').pop() ?? ''}`);
-    if (er.code !== 0 || !er.summary) throw new Error(`rxsink failed (${er.code ?? er.signal}): ${er.stderr.split('\n').pop() ?? ''}`);
-    const s = er.summary;
-    const bad = ['rx_lost', 'rx_duplicated', 'rx_reordered', 'rx_corrupted', 'rx_stale', 'rx_untagged'].filter((k) => num(s, k) !== 0);
-    if (bad.length) throw new Error(`the receiver saw ${bad.map((k) => `${num(s, k)} ${k.slice(3)}`).join(', ')}`);
-    if (num(s, 'rx_tagged') > num(et.summary, 'tx_packets')) {
-      throw new Error(`received ${num(s, 'rx_tagged')} frames, more than the ${num(et.summary, 'tx_packets')} sent`);
-    }
-    const rate = kept.map((l) => num(l, 'rx_pps'));
-    if (rate.some((r) => !(r > 0))) throw new Error('a kept window had no traffic');
-    const st = rig.daemon.status();
-    return {
-      samples: { rate, throughput: rate.map((r) => r * p.frameBytes * 8) },
-      extra: {
-        txPackets: num(et.summary, 'tx_packets'),
-        rxVerified: num(s, 'rx_tagged'),
-        txRingFull: num(et.summary, 'tx_ring_full'),
-        deviceTx: st.vfs[0]!.tx.packets,
-        deviceRx: st.vfs[1]!.rx.packets,
-        fifoDrops: st.vfs[1]!.rx.fifoDrops,
-        trappedWrites: st.vfs.reduce((a, v) => a + v.trapped.bar0.writes[2]! + v.trapped.bar0.writes[3]!, 0),
-        windowMs: p.windowMs,
-        ring: p.ring,
-        pollMode: p.pollMode,
-      },
-    };
-  } finally {
-    for (const g of guests) g.kill('SIGKILL');
-    await Promise.all(guests.map((g) => g.exited));
-    await rig.close();
-  }
+/** vfmed-guest --size is the frame without FCS; the 64-byte row means 60 + FCS. */
+function guestSize(frameBytes: number): number {
+  return frameBytes >= 1514 ? 1514 : frameBytes - 4;
 }
 
 export const trafficTrial: TrialEntryPoint = {
-  validate: (params) => void parse(params),
-  run: runTraffic,
+  validate(params: JsonObject): void {
+    parse(params);
+  },
+
+  async run(ctx: TrialContext): Promise<TrialOutput> {
+    const p = parse(ctx.params);
+    const host = new MediatedHost({ vfs: 2, tracker: 'tail-trap' });
+    const guests: Guest[] = [];
+    try {
+      const common = ['--ring', '256', '--burst', String(p.batch), '--link-wait', '3000', ...(p.postedWrites ? ['--posted-writes'] : [])];
+      const fwd = new Guest(['fwd', '--socket', host.path(1), '--stats-interval', '0', ...common]);
+      guests.push(fwd);
+      await fwd.waitFor((l) => l.some((x) => x.type === 'init'), 'VF1 guest up');
+      const windows = ctx.warmup + ctx.samples;
+      const latency = p.measure === 'store-latency';
+      // Latency rows run until enough trapped stores happened (a few thousand per second
+      // even at batch 1 on a loaded machine); rate rows for their windows.
+      const durationS = latency ? Math.min(30, Math.max(3, (ctx.warmup + ctx.samples) / 2000)) : ((windows + 4) * p.windowMs) / 1000 + 2;
+      const gen = new Guest([
+        'loopback', '--socket', host.path(0), '--dst', host.mac(1), '--size', String(guestSize(p.frameBytes)),
+        '--stats-interval', String(p.windowMs), '--duration', String(durationS),
+        ...(latency ? ['--lat-samples', String(Math.min(100_000, ctx.samples * 4 + ctx.warmup))] : []), ...common,
+      ]);
+      guests.push(gen);
+      await gen.waitFor((l) => l.some((x) => x.type === 'init'), 'VF0 guest up');
+      const trackers = [];
+      if (p.path === 'trapped') {
+        // Both VFs trapped: tail-trap tracking needs (and waits for) the guests' ack.
+        for (const vf of [0, 1]) {
+          const h = host.handle(vf);
+          await h.logging.start({ pageSize: 4096n, ranges: [] });
+          trackers.push(h.tailTracker!);
+        }
+      }
+      const out: TrialOutput = { samples: {}, extra: {} };
+      if (!latency) {
+        const firstWindow = gen.lines.filter((l) => l.type === 'stats').length + 1; // after trapping
+        await gen.waitFor((l) => l.filter((x) => x.type === 'stats').length >= firstWindow + windows, `${windows} stats windows`,
+          windows * p.windowMs * 20 + 30_000);
+        const rates = gen.lines.filter((l) => l.type === 'stats').slice(firstWindow, firstWindow + windows).map((l) => l['rx_pps'] as number);
+        out.samples['rate'] = rates.slice(ctx.warmup);
+        // Gbit/s of one direction: the frame with its FCS (the 1514 row is a full 1518-byte frame).
+        out.samples['throughput'] = out.samples['rate'].map((r) => r * (guestSize(p.frameBytes) + 4) * 8);
+        ctx.progress(windows, windows);
+      }
+      if (latency) await gen.exited; // it runs for durationS
+      const tw = p.path === 'trapped' ? trackers.map((t) => t.stats.trappedTailWrites) : [0, 0];
+      for (const g of guests) await g.stop();
+      const summary = gen.last('summary');
+      if (!summary) throw new Error(`VF0 guest left no summary: ${gen.stderr.trim()}`);
+      if ((summary['rx_corrupted'] as number) !== 0) throw new Error(`${String(summary['rx_corrupted'])} corrupted frames`);
+      if ((summary['rx_tagged'] as number) === 0) throw new Error('no frame came back');
+      const lat = summary['mmio_write_latency'] as { count: number; samples_ns?: number[] };
+      if (p.path === 'trapped' && (tw[0]! < 10 || tw[1]! < 10)) throw new Error(`trapped row with ${tw.join('/')} trapped tail writes`);
+      if (p.path === 'passthrough' && lat.count > 1000) throw new Error(`passthrough row made ${lat.count} trapped stores`);
+      if (latency) {
+        const s = lat.samples_ns ?? [];
+        if (s.length < ctx.warmup + ctx.samples) throw new Error(`only ${s.length} trapped stores, need ${ctx.warmup + ctx.samples}`);
+        out.samples['latency'] = s.slice(ctx.warmup, ctx.warmup + ctx.samples);
+        ctx.progress(1, 1);
+      }
+      out.extra = {
+        framesBack: summary['rx_tagged'] as number, trappedTailWrites: tw, trappedStores: lat.count,
+        guestTxPps: summary['tx_pps_avg'] as number,
+      };
+      return out;
+    } finally {
+      for (const g of guests) await g.stop();
+      await host.close();
+    }
+  },
 };

@@ -29,7 +29,7 @@ export function handleDeviceFeature(ctx: HandlerContext, _hdr: Header, payload: 
   const set = (f.flags & FeatureFlag.SET) !== 0;
   if (get && set && !(f.flags & FeatureFlag.PROBE)) throw msgError('DEVICE_FEATURE: GET and SET together need PROBE');
   if (!ctx.device.feature) throw msgError(`DEVICE_FEATURE: feature ${f.flags & FeatureFlag.MASK} not supported`, ENOTTY);
-  return chain(ctx.device.feature(f.flags, f.data), (out) => {
+  return chain(ctx.device.feature(f.flags, f.data, f.argsz), (out) => {
     if (get && !(f.flags & FeatureFlag.PROBE)) {
       const data = out ?? new Uint8Array(0);
       return { payload: encodeDeviceFeature({ argsz: PayloadSize.DEVICE_FEATURE + data.byteLength, flags: f.flags, data }) };

@@ -37,6 +37,7 @@ export function handleDeviceGetRegionInfo(ctx: HandlerContext, _hdr: Header, pay
     caps,
     req.argsz,
   );
+  if (complete && mmap) ctx.device.mmapOffered?.(r.index, mmap);
   return { payload: out, fds: complete && mmap ? [mmap.fd] : [] };
 }
 

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * vfpf-ctl.c - exercises the PF driver module's character device (/dev/vfpf, ioctls of
- * pf-driver/linux/vfpf_uapi.h) inside the kernel test's guest: what the mediator's kernel
- * path does with ioctl(2), as a static program because Node does not run in the guest.
- * Every call's result is checked; facts the host verifies on its side of the device are
- * printed as VFMED-DATA lines.
+ * vfpf-ctl.c - a C client of the PF driver module's character device (/dev/vfpf, ioctls of
+ * pf-driver/linux/vfpf_uapi.h) inside the kernel test's guest: the steps that run before
+ * Node is started (bring-up, MACs, waits) and the raw uapi error cases as a C program sees
+ * them. The mediator's own binding (KernelPf, run by kernel-pf.mjs) does the rest. Every
+ * call's result is checked; facts the host verifies on its side of the device are printed
+ * as VFMED-DATA lines.
  *
  * Usage: vfpf-ctl info
  *        vfpf-ctl sriov N
@@ -12,13 +13,9 @@
  *        vfpf-ctl errors                      bad requests get the documented errno
  *        vfpf-ctl wait-enabled VF TIMEOUT_MS  until the VF's RX and TX are enabled (the
  *                                             VF driver finished its VF_RESET handshake)
- *        vfpf-ctl layout                      ioctl numbers and struct sizes as the C
- *                                             compiler sees them (checked against the
- *                                             Node/koffi probe's own declarations)
- *        vfpf-ctl save-load VF [--min-fifo N] [--timeout-ms T]
- *            quiesce, wait until >= N frames wait in the VF's RX FIFO (traffic in flight),
- *            save (blob checked here: magic, version, length, CRC-32), refuse a corrupt
- *            blob, load the saved one back, resume
+ *        vfpf-ctl layout                      every request number as the C compiler
+ *                                             computes it (kernel-pf.mjs compares the
+ *                                             binding's with it)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -78,26 +75,6 @@ static void vf_config(uint32_t vf, struct vfpf_ioc_vf_config *c)
 	rc = xioctl(VFPF_IOC_VF_CONFIG, c);
 	if (rc)
 		kt_fail("VF_CONFIG(%u): %s", vf, errname(-rc));
-}
-
-static void vf_stats(uint32_t vf, struct vfpf_ioc_stats *s)
-{
-	int rc;
-
-	memset(s, 0, sizeof(*s));
-	s->vf = vf;
-	rc = xioctl(VFPF_IOC_STATS, s);
-	if (rc)
-		kt_fail("STATS(%u): %s", vf, errname(-rc));
-}
-
-static void vf_cmd(unsigned long req, const char *what, uint32_t vf)
-{
-	struct vfpf_ioc_vf a = { .vf = vf };
-	int rc = xioctl(req, &a);
-
-	if (rc)
-		kt_fail("%s(%u): %s", what, vf, errname(-rc));
 }
 
 static uint32_t parse_u32(const char *s, const char *what)
@@ -274,177 +251,27 @@ static int cmd_wait_enabled(uint32_t vf, uint32_t tmo_ms)
 	return 0;
 }
 
-/* IEEE CRC-32 (reflected, 0xEDB88320), as the state blob header's crc32. */
-static uint32_t crc32_ieee(const uint8_t *p, size_t n)
-{
-	uint32_t c = 0xFFFFFFFFu;
-
-	while (n--) {
-		c ^= *p++;
-		for (int k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-	}
-	return ~c;
-}
-
-/* Checks a saved blob independently of the driver: header, length, sections, CRC. */
-static void check_blob(const uint8_t *b, uint32_t len, uint32_t vf)
-{
-	struct vfpf_state_hdr h;
-	uint32_t off = sizeof(h), crc;
-	uint8_t *copy;
-
-	if (len < sizeof(h))
-		kt_fail("blob of %u bytes is shorter than its header", len);
-	memcpy(&h, b, sizeof(h));
-	if (h.magic != VFPF_STATE_MAGIC || h.major != VFPF_STATE_MAJOR || h.total_len != len ||
-	    h.model_id != VFPF_MODEL_ID || h.vf != vf)
-		kt_fail("blob header: magic 0x%llx v%u.%u total %u (got %u) model 0x%x vf %u",
-			(unsigned long long)h.magic, h.major, h.minor, h.total_len, len, h.model_id, h.vf);
-	for (uint32_t i = 0; i < h.section_count; i++) {
-		struct vfpf_state_sec s;
-
-		if (off + sizeof(s) > len)
-			kt_fail("blob section %u header beyond the end", i);
-		memcpy(&s, b + off, sizeof(s));
-		off += sizeof(s) + ((s.len + 7u) & ~7u);
-		if (off > len)
-			kt_fail("blob section %u (type 0x%x, %u bytes) beyond the end", i, s.type, s.len);
-	}
-	if (off != len)
-		kt_fail("blob sections end at %u, blob is %u bytes", off, len);
-	copy = malloc(len);
-	if (!copy)
-		kt_fail("out of memory");
-	memcpy(copy, b, len);
-	memset(copy + offsetof(struct vfpf_state_hdr, crc32), 0, sizeof(h.crc32));
-	crc = crc32_ieee(copy, len);
-	free(copy);
-	if (crc != h.crc32)
-		kt_fail("blob CRC-32 0x%08x, header says 0x%08x", crc, h.crc32);
-	printf("blob: %u bytes, %u sections, CRC-32 0x%08x verified\n", len, h.section_count, crc);
-	kt_data("state-sections", "%u", h.section_count);
-	kt_data("state-crc32", "0x%08x", crc);
-}
-
-static int cmd_save_load(uint32_t vf, uint32_t min_fifo, uint32_t tmo_ms)
-{
-	uint64_t deadline = kt_now_ms() + tmo_ms;
-	struct vfpf_ioc_state_size sz = { .vf = vf };
-	struct vfpf_ioc_vf_config c;
-	struct vfpf_ioc_stats st, st2;
-	struct vfpf_ioc_blob b = { .vf = vf };
-	uint8_t *blob, *bad;
-	uint32_t len;
-	int rc;
-
-	vf_cmd(VFPF_IOC_VF_QUIESCE, "VF_QUIESCE", vf);
-	vf_config(vf, &c);
-	if (!c.quiesced)
-		kt_fail("VF%u not quiesced after VF_QUIESCE", vf);
-	printf("VF%u quiesced; waiting for %u frames in its RX FIFO\n", vf, min_fifo);
-	for (;;) {
-		vf_stats(vf, &st);
-		if (st.fifo_frames >= min_fifo)
-			break;
-		if (kt_now_ms() > deadline)
-			kt_fail("only %llu frames reached VF%u's RX FIFO while quiesced: no traffic?",
-				(unsigned long long)st.fifo_frames, vf);
-		kt_sleep_us(10000);
-	}
-	kt_data("fifo-frames-at-save", "%llu", (unsigned long long)st.fifo_frames);
-	kt_data("rx-packets-at-save", "%llu", (unsigned long long)st.rx_packets);
-
-	/*
-	 * STATE_SIZE is "what SAVE needs now": frames keep reaching the quiesced VF's RX FIFO
-	 * until SAVE seals it, so the blob may have grown by the time SAVE runs. A client
-	 * re-queries and retries on ENOSPC (bounded), as it would against real hardware.
-	 */
-	blob = bad = NULL;
-	for (int tries = 0;; tries++) {
-		rc = xioctl(VFPF_IOC_STATE_SIZE, &sz);
-		if (rc || sz.size < sizeof(struct vfpf_state_hdr) || sz.size > VFPF_IOC_STATE_MAX)
-			kt_fail("STATE_SIZE(%u): %s, size %u", vf, errname(-rc), sz.size);
-		free(blob);
-		free(bad);
-		blob = calloc(1, sz.size);
-		bad = calloc(1, sz.size);
-		if (!blob || !bad)
-			kt_fail("out of memory");
-		if (tries == 0) {
-			/* Too small a buffer: refused, and the VF must stay saveable afterwards. */
-			b.buf = (uintptr_t)blob;
-			b.len = sizeof(struct vfpf_state_hdr);
-			rc = xioctl(VFPF_IOC_SAVE, &b);
-			if (rc != -ENOSPC)
-				kt_fail("SAVE with a %u-byte buffer: %s, expected ENOSPC", b.len, errname(-rc));
-		}
-		b.buf = (uintptr_t)blob;
-		b.len = sz.size;
-		rc = xioctl(VFPF_IOC_SAVE, &b);
-		if (!rc) {
-			kt_data("save-retries", "%d", tries);
-			break;
-		}
-		if (rc != -ENOSPC || tries == 10)
-			kt_fail("SAVE(%u, %u bytes): %s after %d tries", vf, sz.size, errname(-rc), tries + 1);
-		printf("SAVE: the state grew past STATE_SIZE %u (frames still arriving): re-query\n", sz.size);
-	}
-	len = b.len;
-	if (len == 0 || len > sz.size)
-		kt_fail("SAVE wrote %u bytes, STATE_SIZE said %u", len, sz.size);
-	printf("VF%u saved: %u bytes (STATE_SIZE %u)\n", vf, len, sz.size);
-	kt_data("state-bytes", "%u", len);
-	check_blob(blob, len, vf);
-
-	/* A corrupt blob (one payload byte flipped) is refused whole: nothing applied. */
-	memcpy(bad, blob, len);
-	bad[len - 1] ^= 0x5a;
-	b.buf = (uintptr_t)bad;
-	b.len = len;
-	vf_stats(vf, &st);
-	rc = xioctl(VFPF_IOC_LOAD, &b);
-	kt_data("corrupt-load", "%s", errname(-rc));
-	if (rc != -EBADMSG)
-		kt_fail("LOAD of a corrupt blob: %s, expected EBADMSG", errname(-rc));
-	vf_stats(vf, &st2);
-	if (st2.rx_packets != st.rx_packets || st2.fifo_frames < st.fifo_frames)
-		kt_fail("the refused LOAD changed the VF (rx_packets %llu -> %llu, fifo %llu -> %llu)",
-			(unsigned long long)st.rx_packets, (unsigned long long)st2.rx_packets,
-			(unsigned long long)st.fifo_frames, (unsigned long long)st2.fifo_frames);
-	/* A bad user pointer: the copy fails before the device sees anything. */
-	b.buf = 1;
-	rc = xioctl(VFPF_IOC_LOAD, &b);
-	if (rc != -EFAULT)
-		kt_fail("LOAD from a bad pointer: %s, expected EFAULT", errname(-rc));
-
-	b.buf = (uintptr_t)blob;
-	b.len = len;
-	rc = xioctl(VFPF_IOC_LOAD, &b);
-	if (rc)
-		kt_fail("LOAD of the saved blob: %s", errname(-rc));
-	vf_config(vf, &c);
-	if (!c.quiesced)
-		kt_fail("VF%u not quiesced right after LOAD", vf);
-	vf_stats(vf, &st2);
-	kt_data("fifo-frames-after-load", "%llu", (unsigned long long)st2.fifo_frames);
-	vf_cmd(VFPF_IOC_VF_RESUME, "VF_RESUME", vf);
-	vf_config(vf, &c);
-	if (c.quiesced)
-		kt_fail("VF%u still quiesced after VF_RESUME", vf);
-	printf("VF%u: corrupt blob refused, saved blob loaded back, resumed\n", vf);
-	free(blob);
-	free(bad);
-	return 0;
-}
-
 static int cmd_layout(void)
 {
-	printf("GET_INFO=0x%08lx VF_CONFIG=0x%08lx info=%zu vf_config=%zu info.num_vfs=%zu "
-	       "vf_config.enable=%zu\n", (unsigned long)VFPF_IOC_GET_INFO,
-	       (unsigned long)VFPF_IOC_VF_CONFIG, sizeof(struct vfpf_ioc_info),
-	       sizeof(struct vfpf_ioc_vf_config), offsetof(struct vfpf_ioc_info, num_vfs),
-	       offsetof(struct vfpf_ioc_vf_config, enable));
+#define REQ(n) printf("%s%s=0x%08lx", first ? "" : " ", #n, (unsigned long)VFPF_IOC_##n), first = 0
+	int first = 1;
+
+	REQ(GET_INFO);
+	REQ(SRIOV_ENABLE);
+	REQ(SET_MAC);
+	REQ(VF_QUIESCE);
+	REQ(VF_RESUME);
+	REQ(VF_FLR);
+	REQ(STATE_SIZE);
+	REQ(SAVE);
+	REQ(LOAD);
+	REQ(DIRTY_START);
+	REQ(DIRTY_STOP);
+	REQ(DIRTY_REPORT);
+	REQ(STATS);
+	REQ(VF_CONFIG);
+#undef REQ
+	printf("\n");
 	return 0;
 }
 
@@ -466,23 +293,7 @@ int main(int argc, char **argv)
 		return cmd_errors();
 	if (!strcmp(argv[1], "wait-enabled") && argc == 4)
 		return cmd_wait_enabled(parse_u32(argv[2], "VF"), parse_u32(argv[3], "timeout"));
-	if (!strcmp(argv[1], "save-load") && argc >= 3) {
-		uint32_t min_fifo = 2, tmo = 60000;
-
-		for (int i = 3; i + 1 < argc; i += 2) {
-			if (!strcmp(argv[i], "--min-fifo"))
-				min_fifo = parse_u32(argv[i + 1], "--min-fifo");
-			else if (!strcmp(argv[i], "--timeout-ms"))
-				tmo = parse_u32(argv[i + 1], "--timeout-ms");
-			else
-				goto usage;
-		}
-		if (argc % 2 == 0)
-			goto usage;
-		return cmd_save_load(parse_u32(argv[2], "VF"), min_fifo, tmo);
-	}
 usage:
-	fprintf(stderr, "usage: vfpf-ctl info | sriov N | mac VF MAC... | errors | wait-enabled VF MS | layout |\n"
-			"                save-load VF [--min-fifo N] [--timeout-ms T]\n");
+	fprintf(stderr, "usage: vfpf-ctl info | sriov N | mac VF MAC... | errors | wait-enabled VF MS | layout\n");
 	return 2;
 }

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 
 export interface GuestImage {
   kver: string;
-  vmlinuz: string;
+  /** The kernel QEMU boots: the ELF vmlinux (PVH entry, no decompression at boot). */
+  kernel: string;
   initrd: string;
   kmod: string;
   /** Wall time of the build, 0 when the stamp matched. */
@@ -41,6 +42,8 @@ function inputsHash(repo: string): string {
   for (const f of files) {
     // Build products inside pf-driver/linux (Kbuild writes next to the sources) are not inputs.
     if (/\.(o|ko|mod|mod\.c|cmd|order|symvers)$/.test(f) || /\/\.[^/]*\.cmd$/.test(f)) continue;
+    // Node scripts are not in the image: the guest reads them from the host (virtio-9p).
+    if (f.endsWith('.mjs')) continue;
     h.update(f).update('\0').update(readFileSync(join(repo, f))).update('\0');
   }
   return h.digest('hex');
@@ -61,7 +64,7 @@ export function buildGuestImage(repo: string): GuestImage {
   const hash = inputsHash(repo);
   if (existsSync(stampFile)) {
     const s = JSON.parse(readFileSync(stampFile, 'utf8')) as GuestImage & { hash: string };
-    if (s.hash === hash && existsSync(s.initrd) && existsSync(s.vmlinuz)) return { ...s, buildMs: 0 };
+    if (s.hash === hash && existsSync(s.initrd) && existsSync(s.kernel ?? '')) return { ...s, buildMs: 0 };
   }
   const t0 = Date.now();
   let stdout: string;
@@ -75,10 +78,10 @@ export function buildGuestImage(repo: string): GuestImage {
   }
   const a = parseAssignments(stdout);
   const img: GuestImage = {
-    kver: a.get('KVER') ?? '', vmlinuz: a.get('VMLINUZ') ?? '', initrd: a.get('INITRD') ?? '',
+    kver: a.get('KVER') ?? '', kernel: a.get('VMLINUX') ?? '', initrd: a.get('INITRD') ?? '',
     kmod: a.get('KMOD') ?? '', buildMs: Date.now() - t0,
   };
-  if (!img.kver || !existsSync(img.vmlinuz) || !existsSync(img.initrd)) {
+  if (!img.kver || !existsSync(img.kernel) || !existsSync(img.initrd)) {
     throw new Error(`guest-image.sh printed no usable paths:\n${stdout}`);
   }
   writeFileSync(stampFile, JSON.stringify({ ...img, hash }));

@@ -36,6 +36,9 @@ export function resetForGuest(addon: NativeAddon, nic: NativeNic, vf: number): U
   }
 }
 
+/** Where a HostVf's DMA space (its "guest RAM" memfd) lives in the VF's IOVA space. */
+export const HOST_VF_DMA = { iova: 0x4000_0000n, size: 4 << 20 } as const;
+
 export interface HostVfStats {
   /** Frames offered to the uplink (sequence numbers 0..injected-1). */
   injected: number;
@@ -59,7 +62,7 @@ export class HostVf {
   /** Maps a memfd as the VF's DMA space and brings the VF up (reset handshake, rings). */
   constructor(addon: NativeAddon, private readonly nic: NativeNic,
     readonly vf: number, private readonly peer: Uint8Array, private readonly stream: number) {
-    this.mem = new GuestMemory(addon, { size: 4 << 20, iovaBase: 0x4000_0000n, name: `kt-vf${vf}-ram` });
+    this.mem = new GuestMemory(addon, { size: HOST_VF_DMA.size, iovaBase: HOST_VF_DMA.iova, name: `kt-vf${vf}-ram` });
     this.bar = new VfBarMapping(addon, nic.vfBarFd(vf));
     try {
       nic.vfDmaMap(vf, this.mem.iovaBase, BigInt(this.mem.size), this.mem.fd, 0n, 3);
@@ -117,6 +120,31 @@ export class HostVf {
       this.stats.received++;
     }
     this.pmd.rxRefill();
+  }
+
+  /**
+   * The 4 KiB pages (index from HOST_VF_DMA.iova) the device may write for this VF: its RX
+   * descriptor rings and buffers, and its TX rings (descriptor / head write-back). `rings`
+   * alone: the descriptor rings, which every received frame writes back into.
+   */
+  devicePages(): { writable: Set<number>; rxRings: Set<number> } {
+    const pagesOf = (iova: bigint, len: number, into: Set<number>) => {
+      const first = Number((iova - HOST_VF_DMA.iova) >> 12n);
+      const last = Number((iova + BigInt(len) - 1n - HOST_VF_DMA.iova) >> 12n);
+      for (let p = first; p <= last; p++) into.add(p);
+    };
+    const writable = new Set<number>();
+    const rxRings = new Set<number>();
+    for (const r of this.pmd.rxRings) {
+      pagesOf(r.ring.iova, r.size * 16, rxRings);
+      pagesOf(r.ring.iova, r.size * 16, writable);
+      pagesOf(r.bufs.iova, r.size * r.bufSize, writable);
+    }
+    for (const t of this.pmd.txRings) {
+      pagesOf(t.ring.iova, t.size * 16, writable);
+      if (t.wb) pagesOf(t.wb.iova, 4, writable);
+    }
+    return { writable, rxRings };
   }
 
   get counters(): Readonly<HostVfStats> {

@@ -16,7 +16,8 @@ import { parseResults, type GuestResults } from './results.js';
 
 export interface BootOptions {
   repo: string;
-  vmlinuz: string;
+  /** Kernel image for boot.sh --kernel (the ELF vmlinux or a bzImage). */
+  kernel: string;
   initrd: string;
   /** Guest RAM file (created by the caller at memMiB size; shared with the device model). */
   ramFile: string;
@@ -61,7 +62,7 @@ export class QemuGuest {
     this.resultsPath = join(opts.workDir, 'results.log');
     const args = [
       join(opts.repo, 'scripts/kernel/boot.sh'),
-      '--kernel', opts.vmlinuz, '--initrd', opts.initrd,
+      '--kernel', opts.kernel, '--initrd', opts.initrd,
       '--ram-file', opts.ramFile, '--mem', `${opts.memMiB}M`,
       '--console', this.consolePath, '--results', this.resultsPath,
       '--timeout', String(opts.timeoutSec),

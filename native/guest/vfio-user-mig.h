@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vfio-user-mig.h - the client side of what a migrating VMM sends: DEVICE_FEATURE (the
+ * migration features of <linux/vfio.h> and vfmed's PRECOPY_INFO), MIG_DATA_READ/WRITE,
+ * bulk region accesses (the v1 migration region's data area) and lookup of device-specific
+ * regions by their VFIO_REGION_INFO_CAP_TYPE. Normal (non-signal) context only.
+ *
+ * Functions return 0 / a byte count on success, -errno on failure (an error reply from the
+ * server is -(its errno)).
+ */
+#ifndef VFMED_GUEST_VFIO_USER_MIG_H
+#define VFMED_GUEST_VFIO_USER_MIG_H
+
+#include <stdint.h>
+
+#include "vfio-user-client.h"
+
+/* DEVICE_FEATURE: flags = feature | GET/SET/PROBE; `in` = request data; for GET the reply
+ * data (at most out_cap bytes) lands in `out` and *out_len says how much. */
+int vfmed_vfu_feature(struct vfmed_vfu *c, uint32_t flags, const void *in, uint32_t in_len,
+		      void *out, uint32_t out_cap, uint32_t *out_len);
+
+/* VFIO_DEVICE_FEATURE_MIGRATION flags (-ENOTTY: no migration). */
+int vfmed_vfu_mig_flags(struct vfmed_vfu *c, uint64_t *flags);
+int vfmed_vfu_mig_get_state(struct vfmed_vfu *c, uint32_t *state);
+int vfmed_vfu_mig_set_state(struct vfmed_vfu *c, uint32_t state);
+
+/* MIG_DATA_READ of up to cap bytes (cap <= the negotiated max_data_xfer_size); returns the
+ * bytes read: fewer than cap = no more data (for now in PRE_COPY, for good in STOP_COPY). */
+int vfmed_vfu_mig_read(struct vfmed_vfu *c, void *buf, uint32_t cap);
+int vfmed_vfu_mig_write(struct vfmed_vfu *c, const void *buf, uint32_t len);
+
+/* REGION_READ/WRITE of len bytes (split into max_data_xfer_size pieces). */
+int vfmed_vfu_region_read_buf(struct vfmed_vfu *c, uint32_t region, uint64_t off, void *buf,
+			      uint32_t len);
+int vfmed_vfu_region_write_buf(struct vfmed_vfu *c, uint32_t region, uint64_t off,
+			       const void *buf, uint32_t len);
+
+/* The index of the device-specific region with this type/subtype (looked for from
+ * VFU_PCI_NUM_REGIONS to num_regions - 1), or -ENOENT. */
+int vfmed_vfu_find_region(struct vfmed_vfu *c, uint32_t num_regions, uint32_t type,
+			  uint32_t subtype);
+
+#endif /* VFMED_GUEST_VFIO_USER_MIG_H */
