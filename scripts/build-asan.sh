@@ -93,8 +93,9 @@ fi
 if ((${#paths[@]} == 0)); then
 	# The suites that execute native code: the glue, the hardware model, the PF driver
 	# through koffi, the CLI demo (its child process inherits the environment below) and the
-	# vfio-user server with its native socket transport.
-	for d in tests/addon tests/hw tests/pf tests/cli tests/vfio; do
+	# vfio-user server with its native socket transport, the uplink backends, and the daemon
+	# with real guest runners end to end (they inherit the environment too).
+	for d in tests/addon tests/hw tests/pf tests/cli tests/vfio tests/wire tests/e2e; do
 		[[ -d "$root/$d" ]] && paths+=("$d")
 	done
 fi

@@ -15,6 +15,11 @@ export const RATE: MetricSpec = {
   description: 'frames received back (verified) by the sending VF per second over one 100 ms window',
 };
 
+export const THROUGHPUT: MetricSpec = {
+  name: 'throughput', unit: 'bps', better: 'higher',
+  description: 'rate x frame size with FCS x 8, per direction (every frame crosses the switch VF0->VF1 and back)',
+};
+
 /** Rows of the traffic entry point for one data path (shared with the trapped scenario). */
 export function trafficRows(path: 'passthrough' | 'trapped', frames: readonly number[],
   batches: readonly number[], extra: Record<string, string | number | boolean | number[]> = {}): TrialRow[] {
@@ -28,7 +33,7 @@ export function trafficRows(path: 'passthrough' | 'trapped', frames: readonly nu
     params: { ...p, path, loopback: 'vf-to-vf', ...extra },
     size: { warmup: 5, samples: 30, repetitions: 3 },
     quick: { warmup: 1, samples: 3, repetitions: 1 },
-    metrics: [RATE],
+    metrics: [RATE, THROUGHPUT],
     measures: `frames of ${p['frameBytes']} bytes sent in batches of ${p['batch']} between two VFs by the guest runner`,
     includes: ['the guest poll-mode driver (descriptor writes, doorbells, DD polling, refill)',
       'device TX and RX DMA and the L2 switch', path === 'trapped'
@@ -51,5 +56,7 @@ export const passthroughScenario: ScenarioTable = {
     { id: 'passthrough-rate-vs-batch', title: 'Passthrough frame rate vs batch size', kind: 'line', metric: 'rate',
       trials: trafficRows('passthrough', FRAME_SIZES, BATCH_SIZES).map((t) => t.name), x: 'batch', series: 'frameBytes',
       stat: 'median', logX: true },
+    { id: 'passthrough-throughput', title: 'Passthrough throughput by frame size, batch 32', kind: 'bars', metric: 'throughput',
+      stat: 'median', trials: FRAME_SIZES.map((f) => `pt-${f}b-b32`) },
   ],
 };

@@ -92,7 +92,7 @@ export async function readPcapFrames(path: string, opts: { maxBytes?: number } =
   });
   if (problem) throw fail(path, problem);
   if (parser.buffer && parser.buffer.length > 0) {
-    throw fail(path, `truncated: the file ends inside a record (${parser.buffer.length} bytes left over)`);
+    throw fail(path, 'truncated: the file ends inside a record');
   }
   if (frames.length === 0) {
     const n = skipped.truncated + skipped.runt + skipped.oversize;

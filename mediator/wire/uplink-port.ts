@@ -10,7 +10,7 @@
  * The capture is flushed to the file every FLUSH_MS so a reader sees it while it runs;
  * close() finishes it.
  */
-import { errnoName } from '../errors.js';
+import { errnoName, VfmedError } from '../errors.js';
 import type { NativeAddon, NativeNic } from '../native/addon.js';
 import { readPcapFrames, type PcapFrames } from './pcap-file.js';
 import { PcapReplay, type ReplayRate, type ReplayStats } from './pcap-replay.js';
@@ -94,7 +94,21 @@ export class UplinkPort {
 
   /** Opens a TAP interface (name: e.g. "vfmed0"; empty: the kernel picks) and bridges it. */
   attachTap(name?: string): string {
-    const t = tapOpen(name);
+    let t: { fd: number; name: string };
+    try {
+      t = tapOpen(name);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      const what = `cannot create TAP interface ${name || '(any name)'}`;
+      if (code === 'EPERM' || code === 'EACCES') {
+        throw new VfmedError('VFMED_ERR_TAP', `${what}: permission denied (needs root or CAP_NET_ADMIN)`);
+      }
+      if (code === 'ENOENT' || code === 'ENODEV') {
+        throw new VfmedError('VFMED_ERR_TAP', `${what}: no /dev/net/tun (load the tun module)`);
+      }
+      throw new VfmedError('VFMED_ERR_TAP', `${what}: ${code ?? (e as Error).message}`
+        + (code === 'EBUSY' || code === 'EINVAL' ? ' (an interface of that name exists and is not a free TAP)' : ''));
+    }
     try {
       this.#wire.tapAttach(t.fd);
     } catch (e) {

@@ -72,6 +72,18 @@ describe('vfmed bench --quick (every ready scenario)', () => {
     for (const r of s.ratios) expect(r.value, r.name).not.toBeNull();
   });
 
+  it('runs the passthrough scenario: rate in frames/s and throughput in bit/s, both measured', () => {
+    const s = result.scenarios.find((x) => x.name === 'passthrough')!;
+    expect(s.status).toBe('ran');
+    for (const t of s.trials) {
+      expect(t.status, `${t.name}: ${t.reason ?? ''}`).toBe('ok');
+      const bytes = (t.params['frameBytes'] as number) >= 1514 ? 1518 : t.params['frameBytes'] as number;
+      for (const r of t.repetitions) {
+        r.samples['rate']!.forEach((v, i) => expect(r.samples['throughput']![i]).toBeCloseTo(v * bytes * 8, -3));
+      }
+    }
+  });
+
   it('lists the scenarios that need unbuilt components as pending, without running them', () => {
     const pending = result.scenarios.filter((s) => s.status === 'pending').map((s) => s.name).sort();
     expect(pending).toEqual(['migration']);
@@ -102,7 +114,7 @@ describe('vfmed bench --quick (every ready scenario)', () => {
     const svgs = readdirSync(join(out, 'charts')).sort();
     expect(svgs).toEqual([
       'access-latency-bars.svg', 'access-latency-histogram.svg', 'access-roundtrip-histogram.svg', 'dirty-precision.svg',
-      'passthrough-rate-vs-batch.svg',
+      'passthrough-rate-vs-batch.svg', 'passthrough-throughput.svg',
       'trapped-posted-rate-vs-batch.svg', 'trapped-rate-vs-batch-1514.svg', 'trapped-rate-vs-batch.svg', 'trapped-store-latency.svg',
     ]);
     const parser = new XMLParser({ ignoreAttributes: false });
@@ -120,7 +132,7 @@ describe('vfmed bench --quick (every ready scenario)', () => {
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
     const body = html.replace(/^<!DOCTYPE html>\n/, '');
     expect(XMLValidator.validate(body)).toBe(true);
-    expect(html.match(/<svg /g)?.length).toBe(9);
+    expect(html.match(/<svg /g)?.length).toBe(10);
     expect(html).not.toMatch(/<script|src="http|href="http/);
     expect(html).toMatch(/scenario migration needs .*live migration \(vfmed migrate\) \(not built yet\)/);
     expect(html).toContain('trapped register access ≤ 15 µs median');

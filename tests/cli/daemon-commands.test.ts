@@ -95,6 +95,20 @@ describe('vfmed start: configuration', () => {
   });
 });
 
+describe('vfmed start: permission problems', () => {
+  it.skipIf(process.getuid?.() !== 0)('a TAP without CAP_NET_ADMIN: one line saying so, nothing left behind', async () => {
+    const run = join(tmpdir(), `vfmed-nobody-${process.pid}`);
+    try {
+      const r = await vfmedAsync(['start', '--run-dir', run, '--max-vfs', '1', '--tap', 'vfmednp0', '--log-level', 'silent'],
+        { uid: 65534, gid: 65534 });
+      oneLineError(r, 1, /^vfmed start: VFMED_ERR_TAP: cannot create TAP interface vfmednp0: permission denied \(needs root or CAP_NET_ADMIN\)$/);
+      expect(() => statSync(join(run, 'control.sock'))).toThrow();
+    } finally {
+      rmSync(run, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('vfmed commands without a daemon', () => {
   it.each([
     ['status', ['status']],

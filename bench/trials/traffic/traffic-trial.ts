@@ -107,6 +107,8 @@ export const trafficTrial: TrialEntryPoint = {
           windows * p.windowMs * 20 + 30_000);
         const rates = gen.lines.filter((l) => l.type === 'stats').slice(firstWindow, firstWindow + windows).map((l) => l['rx_pps'] as number);
         out.samples['rate'] = rates.slice(ctx.warmup);
+        // Gbit/s of one direction: the frame with its FCS (the 1514 row is a full 1518-byte frame).
+        out.samples['throughput'] = out.samples['rate'].map((r) => r * (guestSize(p.frameBytes) + 4) * 8);
         ctx.progress(windows, windows);
       }
       if (latency) await gen.exited; // it runs for durationS
