@@ -94,11 +94,18 @@ export class FakeSysfs {
 
   #file(path: string, on: (v: string) => void, initial = ''): void {
     writeFileSync(path, initial);
+    const plain = path.endsWith('driver_override') || path.endsWith('enable_unsafe_noiommu_mode');
+    let last = initial;
     const w = watch(path, () => {
       const v = readFileSync(path, 'utf8');
       if (v === '' || v === initial) return;
+      // One write can raise two inotify events (truncate, then data). A write-only attribute
+      // is reset below, so its repeat reads back `initial`; a plain one keeps its value, so it
+      // is recorded only when the value changed.
+      if (plain && v === last) return;
+      last = v;
       this.writes.push({ file: path.slice(this.root.length), value: v });
-      if (path.endsWith('driver_override') || path.endsWith('enable_unsafe_noiommu_mode')) return; // plain attributes
+      if (plain) return;
       writeFileSync(path, initial); // write-only attributes read back empty
       on(v);
     });
