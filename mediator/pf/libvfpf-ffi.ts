@@ -11,6 +11,7 @@ import koffi from 'koffi';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { nativeBuildDir } from '../native/addon.js';
+import { VF_STATS_FIELDS } from './vf-stats-fields.js';
 
 /** Opaque handle: struct vfpf_dev * (koffi 3 passes pointers as bigint). */
 export type VfpfHandle = bigint;
@@ -38,23 +39,7 @@ export const VfpfVfConfig = koffi.struct('vfpf_vf_config', {
   reserved: 'uint32_t',
 });
 
-export const VfpfVfStats = koffi.struct('vfpf_vf_stats', {
-  rx_packets: 'uint64_t',
-  rx_bytes: 'uint64_t',
-  tx_packets: 'uint64_t',
-  tx_bytes: 'uint64_t',
-  rx_mcast: 'uint64_t',
-  rx_lb_packets: 'uint64_t',
-  tx_lb_packets: 'uint64_t',
-  rx_lb_bytes: 'uint64_t',
-  tx_lb_bytes: 'uint64_t',
-  rx_fifo_drops: 'uint64_t',
-  rx_no_desc: 'uint64_t',
-  dma_errors: 'uint64_t',
-  tx_errors: 'uint64_t',
-  fifo_frames: 'uint64_t',
-  fifo_bytes: 'uint64_t',
-});
+export const VfpfVfStats = koffi.struct('vfpf_vf_stats', VF_STATS_FIELDS);
 
 export const VfpfDirtyRange = koffi.struct('vfpf_dirty_range', {
   iova: 'uint64_t',

@@ -11,6 +11,7 @@
  * `void *`, and decoded back for the _IOR/_IOWR requests.
  */
 import koffi from 'koffi';
+import { VF_STATS_FIELDS } from './vf-stats-fields.js';
 
 const u8x6 = koffi.array('uint8_t', 6, 'Typed');
 
@@ -78,21 +79,7 @@ export const VfpfIocDirtyReport = koffi.struct('vfpf_ioc_dirty_report', {
 export const VfpfIocStats = koffi.struct('vfpf_ioc_stats', {
   vf: 'uint32_t',
   pad: 'uint32_t',
-  rx_packets: 'uint64_t',
-  rx_bytes: 'uint64_t',
-  tx_packets: 'uint64_t',
-  tx_bytes: 'uint64_t',
-  rx_mcast: 'uint64_t',
-  rx_lb_packets: 'uint64_t',
-  tx_lb_packets: 'uint64_t',
-  rx_lb_bytes: 'uint64_t',
-  tx_lb_bytes: 'uint64_t',
-  rx_fifo_drops: 'uint64_t',
-  rx_no_desc: 'uint64_t',
-  dma_errors: 'uint64_t',
-  tx_errors: 'uint64_t',
-  fifo_frames: 'uint64_t',
-  fifo_bytes: 'uint64_t',
+  ...VF_STATS_FIELDS,
 });
 
 export const VfpfIocVfConfig = koffi.struct('vfpf_ioc_vf_config', {
