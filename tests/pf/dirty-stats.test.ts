@@ -5,36 +5,21 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VfmedSystemError } from '../../mediator/errors.js';
 import {
-  BASE_MAC, frameTo, GUEST_IOVA, GUEST_LEN, makeRig, type Rig, RxGuest, VfMailbox, vfMac, waitFor,
+  GUEST_IOVA, GUEST_LEN, makeRxRig, setBits, type Rig, type RxGuest, type RxRig,
 } from './pf-rig.js';
 
 const VF = 0;
+let fx: RxRig;
 let rig: Rig;
 let guest: RxGuest;
 
 beforeEach(() => {
-  rig = makeRig({ maxVfs: 2, numVfs: 2 });
-  new VfMailbox(rig.nic, VF, rig.pf).resetHandshake();
-  guest = new RxGuest(rig.nic, VF);
-  guest.start();
+  fx = makeRxRig(VF);
+  ({ rig, guest } = fx);
 });
-afterEach(() => {
-  rig.close();
-  guest.close();
-});
+afterEach(() => fx.close());
 
-function receive(n: number, first = 0): Buffer[] {
-  const frames = Array.from({ length: n }, (_, i) => frameTo(vfMac(BASE_MAC, VF), first + i));
-  for (const f of frames) rig.nic.uplinkInject(f);
-  waitFor(() => (guest.status(first + n - 1) & 1) === 1, `${n} frames received`);
-  return frames;
-}
-
-function pagesOf(bitmap: Buffer): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < bitmap.length * 8; i++) if ((bitmap[i >> 3]! >> (i & 7)) & 1) out.push(i);
-  return out;
-}
+const receive = (n: number, first = 0): Buffer[] => fx.receive(n, first);
 
 describe('device dirty log', () => {
   it('reports the pages the device wrote, clears them, and agrees with the ground truth', () => {
@@ -47,19 +32,19 @@ describe('device dirty log', () => {
     const bm = rig.pf.dirtyReport(VF, GUEST_IOVA, BigInt(GUEST_LEN), 12);
     expect(bm.length).toBe(GUEST_LEN / 4096 / 8);
     // Page 0 = the ring (descriptor write-back), pages 1-2 = the two buffers.
-    expect(pagesOf(bm)).toEqual([0, 1, 2]);
+    expect(setBits(bm)).toEqual([0, 1, 2]);
     expect(bm).toEqual(rig.nic.truthRead(VF, GUEST_IOVA, BigInt(GUEST_LEN), true));
     // Read-and-clear.
-    expect(pagesOf(rig.pf.dirtyReport(VF, GUEST_IOVA, BigInt(GUEST_LEN), 12))).toEqual([]);
+    expect(setBits(rig.pf.dirtyReport(VF, GUEST_IOVA, BigInt(GUEST_LEN), 12))).toEqual([]);
     receive(1, 2);
-    expect(pagesOf(rig.pf.dirtyReport(VF, GUEST_IOVA, BigInt(GUEST_LEN), 12))).toEqual([0, 3]);
+    expect(setBits(rig.pf.dirtyReport(VF, GUEST_IOVA, BigInt(GUEST_LEN), 12))).toEqual([0, 3]);
   });
 
   it('reports at a coarser granularity and in a sub-window', () => {
     rig.pf.dirtyStart(VF, 14, [{ iova: GUEST_IOVA, length: BigInt(GUEST_LEN) }]);
     receive(4); // ring page 0, buffers at pages 1-4 -> 16 KiB granules 0 and 1
-    expect(pagesOf(rig.pf.dirtyReport(VF, GUEST_IOVA + 0x4000n, 0x8000n, 14))).toEqual([0]);
-    expect(pagesOf(rig.pf.dirtyReport(VF, GUEST_IOVA, BigInt(GUEST_LEN), 14))).toEqual([0]);
+    expect(setBits(rig.pf.dirtyReport(VF, GUEST_IOVA + 0x4000n, 0x8000n, 14))).toEqual([0]);
+    expect(setBits(rig.pf.dirtyReport(VF, GUEST_IOVA, BigInt(GUEST_LEN), 14))).toEqual([0]);
   });
 
   it('refuses a window outside the started ranges and stops cleanly', () => {
@@ -76,7 +61,7 @@ describe('device dirty log', () => {
     expect(() => rig.pf.dirtyReport(VF, GUEST_IOVA, 0x4000n, 12)).toThrow(VfmedSystemError);
     // Started again: only what happens from now on.
     rig.pf.dirtyStart(VF, 12, [{ iova: GUEST_IOVA, length: BigInt(GUEST_LEN) }]);
-    expect(pagesOf(rig.pf.dirtyReport(VF, GUEST_IOVA, BigInt(GUEST_LEN), 12))).toEqual([]);
+    expect(setBits(rig.pf.dirtyReport(VF, GUEST_IOVA, BigInt(GUEST_LEN), 12))).toEqual([]);
   });
 });
 

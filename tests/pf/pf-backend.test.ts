@@ -9,34 +9,21 @@ import { DeviceLogTracker } from '../../mediator/mediate/device-log-tracker.js';
 import type { PfBackend } from '../../mediator/pf/pf-backend.js';
 import { PfDirtyLog } from '../../mediator/mediate/pf-vf-control.js';
 import {
-  BASE_MAC, frameTo, GUEST_IOVA, GUEST_LEN, makeRig, type Rig, RxGuest, VfMailbox, vfMac, waitFor,
+  BASE_MAC, frameTo, GUEST_IOVA, GUEST_LEN, makeRxRig, setBits, vfMac, waitFor, type Rig, type RxGuest, type RxRig,
 } from './pf-rig.js';
 
 const VF = 0;
+let fx: RxRig;
 let rig: Rig;
 let guest: RxGuest;
 
 beforeEach(() => {
-  rig = makeRig({ maxVfs: 2, numVfs: 2 });
-  new VfMailbox(rig.nic, VF, rig.pf).resetHandshake();
-  guest = new RxGuest(rig.nic, VF);
-  guest.start();
+  fx = makeRxRig(VF);
+  ({ rig, guest } = fx);
 });
-afterEach(() => {
-  rig.close();
-  guest.close();
-});
+afterEach(() => fx.close());
 
-function receive(n: number, first = 0): void {
-  for (let i = 0; i < n; i++) rig.nic.uplinkInject(frameTo(vfMac(BASE_MAC, VF), first + i));
-  waitFor(() => (guest.status(first + n - 1) & 1) === 1, `${n} frames received`);
-}
-
-function pagesOf(bitmap: Uint8Array): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < bitmap.length * 8; i++) if ((bitmap[i >> 3]! >> (i & 7)) & 1) out.push(i);
-  return out;
-}
+const receive = (n: number, first = 0): Buffer[] => fx.receive(n, first);
 
 describe('PfDriver as a PfBackend', () => {
   it('DeviceLogTracker(PfDirtyLog): 8 KiB reports folded from the device\'s 4 KiB log equal the folded ground truth', () => {
@@ -48,11 +35,11 @@ describe('PfDriver as a PfBackend', () => {
     expect(rig.pf.vfStatus(VF).dirtyLog).toBe(true);
     rig.nic.truthRead(VF, GUEST_IOVA, len, true);
     receive(5); // ring page 0, buffers at 4 KiB pages 1..5
-    const truth = pagesOf(rig.nic.truthRead(VF, GUEST_IOVA, len, true));
+    const truth = setBits(rig.nic.truthRead(VF, GUEST_IOVA, len, true));
     expect(truth).toEqual([0, 1, 2, 3, 4, 5]);
     const want = [...new Set(truth.map((p) => p >> 1))];
-    expect(pagesOf(tracker.report(GUEST_IOVA, len, 8192n))).toEqual(want); // [0, 1, 2]
-    expect(pagesOf(tracker.report(GUEST_IOVA, len, 8192n))).toEqual([]); // read-and-clear
+    expect(setBits(tracker.report(GUEST_IOVA, len, 8192n))).toEqual(want); // [0, 1, 2]
+    expect(setBits(tracker.report(GUEST_IOVA, len, 8192n))).toEqual([]); // read-and-clear
     tracker.stop();
     expect(rig.pf.vfStatus(VF).dirtyLog).toBe(false);
   });

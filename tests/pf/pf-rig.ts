@@ -229,3 +229,39 @@ export function frameTo(dst: Uint8Array, seq: number, len = 128): Buffer {
   for (let i = 18; i < len; i++) f[i] = (seq + i) & 0xff;
   return f;
 }
+
+/** The fixture of the dirty-log suites: VF `vf` after the reset handshake, RX queue 0 running. */
+export interface RxRig {
+  rig: Rig;
+  guest: RxGuest;
+  /** Injects n frames for the VF on the uplink and waits until the last one is received. */
+  receive(n: number, first?: number): Buffer[];
+  close(): void;
+}
+
+export function makeRxRig(vf: number): RxRig {
+  const rig = makeRig({ maxVfs: 2, numVfs: 2 });
+  new VfMailbox(rig.nic, vf, rig.pf).resetHandshake();
+  const guest = new RxGuest(rig.nic, vf);
+  guest.start();
+  return {
+    rig, guest,
+    receive(n, first = 0) {
+      const frames = Array.from({ length: n }, (_, i) => frameTo(vfMac(BASE_MAC, vf), first + i));
+      for (const f of frames) rig.nic.uplinkInject(f);
+      waitFor(() => (guest.status(first + n - 1) & 1) === 1, `${n} frames received`);
+      return frames;
+    },
+    close() {
+      rig.close();
+      guest.close();
+    },
+  };
+}
+
+/** Indexes of the set bits of a dirty bitmap (LSB first). */
+export function setBits(bitmap: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < bitmap.length * 8; i++) if ((bitmap[i >> 3]! >> (i & 7)) & 1) out.push(i);
+  return out;
+}
