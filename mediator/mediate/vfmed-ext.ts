@@ -11,6 +11,8 @@
  *   DEVICE_FEATURE 0xf001 PRECOPY_INFO (GET): vfio-user has no data_fd to issue the
  *     kernel's VFIO_MIG_GET_PRECOPY_INFO ioctl on, so the same numbers come as a feature:
  *     data = { u64 initial_bytes, u64 dirty_bytes }, valid in PRE_COPY and PRE_COPY_P2P.
+ *   DEVICE_FEATURE 0xf002 DIRTY_TRACKER (GET/SET): u32 mode, 0 tail-trap, 1 device-log,
+ *     2 all; SET fails with EBUSY while DMA logging runs, EINVAL for an unknown mode.
  *
  * Trap-BAR info region (32 bytes, 4-byte accesses only):
  *
@@ -69,4 +71,13 @@ export const Feature = {
   MIG_DATA_SIZE: 9,
   /** vfmed extension (see above). */
   VFMED_PRECOPY_INFO: 0xf001,
+  /** vfmed extension: GET/SET u32 tracker mode (DirtyTrackerMode); docs/live-migration.md. */
+  VFMED_DIRTY_TRACKER: 0xf002,
+} as const;
+
+/** Values of DEVICE_FEATURE VFMED_DIRTY_TRACKER. */
+export const DirtyTrackerMode = {
+  TAIL_TRAP: 0,
+  DEVICE_LOG: 1,
+  ALL: 2,
 } as const;
