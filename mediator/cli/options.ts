@@ -35,3 +35,14 @@ export function logLevelOption(value: string): string {
   }
   return value;
 }
+
+/** The VF mediate driver's dirty trackers (kept here so option parsing loads nothing). */
+export const DIRTY_TRACKING_MODES = ['tail-trap', 'device-log', 'all'] as const;
+export type DirtyTrackingMode = (typeof DIRTY_TRACKING_MODES)[number];
+
+export function dirtyTrackingOption(value: string): DirtyTrackingMode {
+  if (!(DIRTY_TRACKING_MODES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`expected one of ${DIRTY_TRACKING_MODES.join(', ')}.`);
+  }
+  return value as DirtyTrackingMode;
+}
