@@ -547,7 +547,8 @@ static void begin_round(struct vfmed_runner *r, struct vfmed_migout *m, uint64_t
 static int end_round(struct vfmed_runner *r, struct vfmed_migout *m, uint64_t now)
 {
 	uint64_t bytes = m->tx.sent - m->round_sent0, ns = now - m->t_round, dsize = 0;
-	uint64_t cpu, devn, dirty, expected_ms;
+	uint64_t cpu, devn, dirty;
+	double expected_ms;
 	char buf[1024];
 	struct vfmed_jout j;
 	int rc;
@@ -569,7 +570,7 @@ static int end_round(struct vfmed_runner *r, struct vfmed_migout *m, uint64_t no
 	cpu = vfmed_bitmap_count(m->dirty.bits, m->words);
 	devn = vfmed_bitmap_count(m->dev, m->words);
 	dirty = m->dirty.overflow ? m->pages : union_count(m->dirty.bits, m->dev, m->words);
-	expected_ms = (uint64_t)(((double)dirty * VFMED_MIG_PAGE + (double)dsize) * 1000.0 / m->bw);
+	expected_ms = ((double)dirty * VFMED_MIG_PAGE + (double)dsize) * 1000.0 / m->bw;
 
 	vfmed_jo_init(&j, buf, sizeof(buf));
 	vfmed_jo_open(&j, NULL);
@@ -584,11 +585,11 @@ static int end_round(struct vfmed_runner *r, struct vfmed_migout *m, uint64_t no
 	vfmed_jo_u64(&j, "round_ms", ms(ns));
 	vfmed_jo_u64(&j, "dirty_rate_pps", ns ? (uint64_t)((double)(cpu + devn) * 1e9 / (double)ns) : 0);
 	vfmed_jo_u64(&j, "bandwidth_bps", (uint64_t)m->bw);
-	vfmed_jo_u64(&j, "expected_downtime_ms", expected_ms);
+	vfmed_jo_f(&j, "expected_downtime_ms", expected_ms);
 	vfmed_jo_close(&j);
 	vfmed_live_emit(r, buf);
 
-	if (expected_ms <= m->p.downtime_limit_ms || (uint64_t)m->round + 1 >= m->p.max_rounds)
+	if (expected_ms <= (double)m->p.downtime_limit_ms || (uint64_t)m->round + 1 >= m->p.max_rounds)
 		return 1;
 	/* Next round: the CPU bitmap (taken and re-protected) and the device log. */
 	memset(m->send, 0, m->words * 8);
