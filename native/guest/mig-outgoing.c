@@ -11,7 +11,8 @@
  *               │ COMPAT_OK
  *               ▼
  *            PRECOPY round 0 (all RAM) ─▶ round N (CPU bitmap ∪ device log) ─▶ ...
- *               │ expected downtime <= downtime_limit_ms, or max_rounds
+ *               │ expected downtime <= downtime_limit_ms, max_rounds, or no progress
+ *               │ (two rounds in a row that did not shrink the dirty set by a tenth)
  *               ▼
  *            switchover (CPU paused: one service call that does not return to the
  *            loop): STOP_COPY, last pages, device state, [digest], END, CONFIRM
@@ -82,6 +83,11 @@ struct vfmed_migout {
 	uint32_t round;
 	uint64_t cursor;
 	uint64_t round_pages, round_cpu, round_dev, round_sent0;
+	/* Convergence: the dirty set of the previous round end, rounds in a row it did not
+	 * shrink by a tenth, and why pre-copy ended ("converged", "max-rounds", "no-progress"). */
+	uint64_t prev_dirty;
+	unsigned stalled_rounds;
+	const char *switch_reason;
 	uint64_t pace_t0, pace_q0;
 	double bw;                         /* measured bytes/s */
 	struct round_log rounds[MAX_ROUND_LOG];
@@ -589,7 +595,21 @@ static int end_round(struct vfmed_runner *r, struct vfmed_migout *m, uint64_t no
 	vfmed_jo_close(&j);
 	vfmed_live_emit(r, buf);
 
-	if (expected_ms <= (double)m->p.downtime_limit_ms || (uint64_t)m->round + 1 >= m->p.max_rounds)
+	/* Switch over when the rest fits the downtime limit; or after max_rounds; or when two
+	 * rounds in a row did not shrink the dirty set by a tenth (the guest or the tracker
+	 * dirties as fast as we send, e.g. the all-dirty tracker: more rounds only resend). */
+	if (m->round && dirty * 10 >= m->prev_dirty * 9)
+		m->stalled_rounds++;
+	else
+		m->stalled_rounds = 0;
+	m->prev_dirty = dirty;
+	if (expected_ms <= (double)m->p.downtime_limit_ms)
+		m->switch_reason = "converged";
+	else if ((uint64_t)m->round + 1 >= m->p.max_rounds)
+		m->switch_reason = "max-rounds";
+	else if (m->stalled_rounds >= 2)
+		m->switch_reason = "no-progress";
+	if (m->switch_reason)
 		return 1;
 	/* Next round: the CPU bitmap (taken and re-protected) and the device log. */
 	memset(m->send, 0, m->words * 8);
@@ -754,6 +774,7 @@ static int switchover(struct vfmed_runner *r, struct vfmed_migout *m, uint64_t t
 	}
 	vfmed_jo_arr_close(&j);
 	vfmed_jo_u64(&j, "rounds_total", m->rounds_total);
+	vfmed_jo_str(&j, "switch_reason", m->switch_reason ? m->switch_reason : "converged");
 	vfmed_jo_u64(&j, "ram_bytes", r->ram.size);
 	vfmed_jo_u64(&j, "bytes_sent", m->tx.sent);
 	vfmed_jo_u64(&j, "device_bytes", m->device_bytes);

@@ -119,16 +119,10 @@ static void rx_forward(void *ctx, unsigned q, uint8_t *frame, uint16_t len)
 {
 	struct wl *w = ctx;
 	struct vfmed_guest_state *st = w->st;
-	uint8_t *buf;
+	uint8_t *buf = vfmed_igbvf_tx_buf(w->vf, q);
 
-	/* A broadcast ARP/RARP (another guest's self-announce after a migration, a gratuitous
-	 * ARP) is not traffic to forward: sending it back would answer for someone else. */
-	if (len >= 14 && (frame[0] & 1) &&
-	    ((frame[12] == 0x08 && frame[13] == 0x06) || (frame[12] == 0x80 && frame[13] == 0x35))) {
-		st->rx_untagged++;
-		return;
-	}
-	buf = vfmed_igbvf_tx_buf(w->vf, q);
+	/* Every frame is forwarded, broadcasts too (ARP, another guest's self-announce after a
+	 * migration): a reflector does not interpret what it reflects. */
 	if (!buf) {
 		st->tx_drops++;
 		return;
