@@ -44,7 +44,7 @@ export const COMPONENTS: Readonly<Record<ComponentId, Component>> = {
   'live-migration': {
     id: 'live-migration',
     title: 'live migration (vfmed migrate)',
-    built: false,
+    built: true,
     role: 'source and destination daemons, pre-copy of guest RAM with dirty bitmaps, stop-copy of '
       + 'the VF state, resume on the destination',
   },

@@ -1,8 +1,7 @@
 /**
  * The registry of trial entry points: entry id (a trial row's `entry`) -> loader. Loaded
  * lazily so a child process imports only the entry it runs (and the addon only when that
- * entry needs the device). The entry point of the pending migration scenario is added
- * here when live migration exists.
+ * entry needs the device).
  */
 import type { TrialEntryPoint } from './protocol.js';
 
@@ -10,6 +9,7 @@ export const TRIAL_ENTRIES: Readonly<Record<string, () => Promise<TrialEntryPoin
   access: async () => (await import('./access/access-trial.js')).accessTrial,
   traffic: async () => (await import('./traffic/traffic-trial.js')).trafficTrial,
   dirty: async () => (await import('./traffic/dirty-trial.js')).dirtyTrial,
+  migration: async () => (await import('./migration/migration-trial.js')).migrationTrial,
   selftest: async () => (await import('./selftest-trial.js')).selftestTrial,
 };
 

@@ -36,6 +36,19 @@ export interface NativeWire {
   destroy(): void;
 }
 
+/** Counters of a lossless fabric (struct vfmed_fabric_stats). */
+export interface FabricStats {
+  frames: bigint; delivered: bigint; unknown: bigint; overflow: bigint; retries: bigint; pauses: bigint; heldMax: bigint;
+  held: number;
+}
+
+/** A lossless L2 fabric joining several NICs' uplinks (native/wire/fabric.c). */
+export interface NativeFabric {
+  stats(): FabricStats;
+  /** Unhooks the uplink sinks and stops the fabric's thread. Idempotent. */
+  destroy(): void;
+}
+
 export interface NativeFdWatch {
   close(): void;
   ref(): void;
@@ -45,6 +58,7 @@ export interface NativeFdWatch {
 interface RawWireModule {
   Wire: new (nic: NativeNic) => NativeWire;
   tapOpen(name?: string): { fd: number; name: string };
+  Fabric: new (nics: NativeNic[]) => NativeFabric;
 }
 
 interface RawAddonParts {
@@ -58,6 +72,13 @@ function parts(): RawAddonParts {
 
 export function createWire(nic: NativeNic): NativeWire {
   return new (parts().wire.Wire)(nic);
+}
+
+/** Joins the uplinks of 1-4 NICs in one lossless fabric (replacing their uplink sinks):
+ * a unicast frame goes to the NIC whose VF owns its destination MAC (the sender's own too),
+ * waiting while that VF cannot take it (full, or sealed/quiesced by a migration). */
+export function createFabric(nics: NativeNic[]): NativeFabric {
+  return new (parts().wire.Fabric)(nics);
 }
 
 /** Opens a TAP interface (IFF_TAP|IFF_NO_PI, up); it exists while the fd is open. */

@@ -112,6 +112,7 @@ const char *TypeName(const Napi::Value &v);
 void InitNic(Napi::Env env, Napi::Object exports);
 void InitOs(Napi::Env env, Napi::Object exports);
 void InitWire(Napi::Env env, Napi::Object exports);   // wire_wrap.cc
+Napi::Function DefineFabric(Napi::Env env);            // fabric_wrap.cc (wire.Fabric)
 void InitFdWatch(Napi::Env env, Napi::Object exports); // fd_watch.cc
 
 // For glue that attaches to a NIC (wire_wrap.cc): the struct vfmed_nic behind a JS `Nic`

@@ -185,6 +185,7 @@ void InitWire(Napi::Env env, Napi::Object exports)
 	Napi::Object w = Napi::Object::New(env);
 	w.Set("Wire", WireWrap::Define(env));
 	w.Set("tapOpen", Napi::Function::New<TapOpen>(env, "tapOpen"));
+	w.Set("Fabric", DefineFabric(env));
 	exports.Set("wire", w);
 }
 

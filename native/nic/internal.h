@@ -185,11 +185,17 @@ struct vfmed_uplink {
 	uint64_t drops, tx_frames, rx_frames, rx_drops;
 	vfmed_uplink_sink_fn sink;
 	void *sink_ctx;
+	/* Optional, with the sink: false = the sink cannot take a frame now; a VF's unicast
+	 * frame for the uplink then stalls its sender (PAUSE), retried after a wake. */
+	bool (*ready)(void *ctx, uint32_t len);
 };
 void vfmed_uplink_init(struct vfmed_uplink *u);
 void vfmed_uplink_free(struct vfmed_uplink *u);
 /* The switch sends a frame out of the uplink (sink or bounded queue). */
 void vfmed_uplink_send(struct vfmed_nic *nic, const uint8_t *frame, uint32_t len);
+/* Installs the sink together with its flow control (fabric.c). */
+void vfmed_uplink_set_flow_sink(struct vfmed_nic *nic, vfmed_uplink_sink_fn fn,
+				bool (*ready)(void *ctx, uint32_t len), void *ctx);
 
 /* ---- Queues ------------------------------------------------------------------------- */
 struct vfmed_tx_partial {
@@ -370,6 +376,7 @@ int  vfmed_vf_rx_select_queue(struct vfmed_vf *vf, const struct vfmed_frame *f);
 int  vfmed_switch_from_vf(struct vfmed_nic *nic, struct vfmed_vf *src, const uint8_t *frame,
                           uint32_t len);
 int  vfmed_switch_from_uplink(struct vfmed_nic *nic, const uint8_t *frame, uint32_t len);
+int  vfmed_switch_offer_from_uplink(struct vfmed_nic *nic, const uint8_t *frame, uint32_t len);
 bool vfmed_vf_lossless(const struct vfmed_vf *vf);
 uint32_t vfmed_vf_max_frame(const struct vfmed_vf *vf);
 void vfmed_vf_count_fifo_drop(struct vfmed_vf *vf);

@@ -24,6 +24,8 @@
  *   dropped and counted instead of stalling the sender forever.
  *   uplink -> VF is lossy: a full FIFO drops the frame and counts it (VFFIFODROP,
  *   rx_fifo_drops).
+ *   VF -> uplink never stalls, except behind a flow-controlled sink (a lossless fabric,
+ *   native/wire/fabric.c) that says it is full: then a unicast sender stalls as above.
  * Destinations are drained into their rings synchronously after delivery.
  */
 #include <errno.h>
@@ -145,6 +147,10 @@ int vfmed_switch_from_vf(struct vfmed_nic *nic, struct vfmed_vf *src, const uint
 	for (i = 0; i < n; i++)
 		if (!has_room(t[i], len) && vfmed_vf_lossless(t[i]))
 			return VFMED_SW_STALL;
+	/* A flow-controlled uplink (a lossless fabric) that is full pauses unicast senders. */
+	if (uplink && !n && !(f[0] & 1) && nic->uplink.sink && nic->uplink.ready &&
+	    !nic->uplink.ready(nic->uplink.sink_ctx, len))
+		return VFMED_SW_STALL;
 	for (i = 0; i < n; i++) {
 		if (has_room(t[i], len) &&
 		    !vfmed_fifo_push(&t[i]->fifo, f, len, VFMED_FRAME_F_LB)) {
@@ -189,4 +195,26 @@ int vfmed_switch_from_uplink(struct vfmed_nic *nic, const uint8_t *f, uint32_t l
 		}
 	}
 	return delivered ? 0 : -ENOSPC;
+}
+
+/*
+ * A frame from a lossless fabric (native/wire/fabric.c): delivered only if every VF that
+ * would receive it can take it now, else nothing happens and the fabric keeps the frame.
+ *   0        delivered (to at least one VF)
+ *   -EAGAIN  the unicast owner exists but is sealed, quiesced or out of FIFO room
+ *   -ENOENT  no VF of this NIC wants it (unicast: nobody owns the MAC)
+ * Broadcast/multicast frames are delivered where there is room (lossy, like inject).
+ */
+int vfmed_switch_offer_from_uplink(struct vfmed_nic *nic, const uint8_t *f, uint32_t len)
+{
+	struct vfmed_vf *t[VFPF_MAX_VFS];
+	bool uplink;
+	uint32_t n = targets(nic, NULL, f, len, t, &uplink);
+
+	if (!n)
+		return -ENOENT;
+	if (!(f[0] & 1) && (t[0]->quiesced || !has_room(t[0], len)))
+		return -EAGAIN;
+	nic->uplink.rx_frames++;
+	return vfmed_switch_from_uplink(nic, f, len) == 0 ? 0 : -EAGAIN;
 }

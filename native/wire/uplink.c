@@ -93,6 +93,22 @@ int vfmed_uplink_inject(struct vfmed_nic *nic, const void *frame, uint32_t len)
 	return rc;
 }
 
+int vfmed_uplink_offer(struct vfmed_nic *nic, const void *frame, uint32_t len)
+{
+	int rc;
+
+	if (!nic || !frame)
+		return -EINVAL;
+	if (len < VFMED_FRAME_MIN || len > VFMED_FRAME_MAX)
+		return -EINVAL;
+	vfmed_nic_lock(nic);
+	rc = vfmed_switch_offer_from_uplink(nic, frame, len);
+	vfmed_nic_unlock(nic);
+	if (rc == 0)
+		vfmed_nic_wake(nic);
+	return rc;
+}
+
 int vfmed_uplink_take(struct vfmed_nic *nic, void *buf, uint32_t cap)
 {
 	struct vfmed_uplink *u;
@@ -129,6 +145,17 @@ int vfmed_uplink_set_sink(struct vfmed_nic *nic, vfmed_uplink_sink_fn fn, void *
 	vfmed_nic_lock(nic);
 	nic->uplink.sink = fn;
 	nic->uplink.sink_ctx = fn ? ctx : NULL;
+	nic->uplink.ready = NULL;
 	vfmed_nic_unlock(nic);
 	return 0;
+}
+
+void vfmed_uplink_set_flow_sink(struct vfmed_nic *nic, vfmed_uplink_sink_fn fn,
+				bool (*ready)(void *ctx, uint32_t len), void *ctx)
+{
+	vfmed_nic_lock(nic);
+	nic->uplink.sink = fn;
+	nic->uplink.sink_ctx = fn ? ctx : NULL;
+	nic->uplink.ready = fn ? ready : NULL;
+	vfmed_nic_unlock(nic);
 }

@@ -69,6 +69,24 @@ int vfmed_wire_tap_detach(struct vfmed_wire *w);   /* -ENOENT if none */
 
 int vfmed_wire_get_stats(struct vfmed_wire *w, struct vfmed_wire_stats *st);
 
+/* Lossless L2 fabric joining the uplinks of several NICs in one process (fabric.c): installs
+ * itself as the uplink sink of each (replacing any other). 1..4 distinct NICs. */
+struct vfmed_fabric;
+struct vfmed_fabric_stats {
+	uint64_t frames;      /* taken from the uplinks */
+	uint64_t delivered;   /* handed to a NIC (broadcast: once) */
+	uint64_t unknown;     /* unicast nobody owns: dropped */
+	uint64_t overflow;    /* the fabric's queue was full: dropped */
+	uint64_t retries;     /* head-of-line waits for an owner that could not take it yet */
+	uint64_t pauses;      /* times a sending VF was paused because the fabric was full */
+	uint64_t held_max;    /* most frames queued at once */
+	uint32_t held;        /* frames queued now */
+};
+int  vfmed_fabric_create(struct vfmed_nic *const *nics, uint32_t n, struct vfmed_fabric **out);
+/* Unhooks the sinks, stops the thread, drops what is still queued. NULL is a no-op. */
+void vfmed_fabric_destroy(struct vfmed_fabric *fb);
+int  vfmed_fabric_get_stats(struct vfmed_fabric *fb, struct vfmed_fabric_stats *st);
+
 /* Opens /dev/net/tun as a TAP interface (IFF_TAP | IFF_NO_PI, non-blocking, close-on-exec)
  * named `name` ("" or NULL: the kernel picks, e.g. tap0) and sets it up (IFF_UP). The
  * interface exists while the fd is open. ifname receives the actual name (16 bytes). */

@@ -24,6 +24,8 @@ export interface HostOptions {
   vfs: number;
   tracker: TrackerMode;
   pollMode?: 'busy' | 'adaptive';
+  /** MAC of VF 0 (the others follow); two hosts of one trial need different ones. */
+  baseMac?: Uint8Array;
 }
 
 export class MediatedHost {
@@ -37,7 +39,7 @@ export class MediatedHost {
   readonly #service: NodeJS.Timeout;
 
   constructor(opts: HostOptions) {
-    this.nic = new this.addon.Nic({ maxVfs: opts.vfs, baseMac: Uint8Array.of(0x02, 0x76, 0x66, 0x6d, 0xb0, 0x00), pollMode: opts.pollMode ?? 'adaptive' });
+    this.nic = new this.addon.Nic({ maxVfs: opts.vfs, baseMac: opts.baseMac ?? Uint8Array.of(0x02, 0x76, 0x66, 0x6d, 0xb0, 0x00), pollMode: opts.pollMode ?? 'adaptive' });
     this.nic.start();
     this.#dmaFd = this.addon.memfdCreate('vfmed-bench-pf-dma', PF_DMA_LEN);
     this.nic.pfDmaMap(PF_DMA_IOVA, PF_DMA_LEN, this.#dmaFd, 0n);

@@ -102,6 +102,10 @@ void vfmed_nic_kick(struct vfmed_nic *nic);
  * receives frames instead of the queue. */
 int vfmed_uplink_inject(struct vfmed_nic *nic, const void *frame, uint32_t len);
 int vfmed_uplink_take(struct vfmed_nic *nic, void *buf, uint32_t cap); /* len, -EAGAIN */
+/* Ingress that never drops a unicast frame its owner cannot take yet: 0 delivered,
+ * -EAGAIN the owning VF is sealed/quiesced/full (retry later), -ENOENT nobody here owns
+ * it. Broadcast/multicast as inject. For lossless fabrics (native/wire/fabric.c). */
+int vfmed_uplink_offer(struct vfmed_nic *nic, const void *frame, uint32_t len);
 typedef void (*vfmed_uplink_sink_fn)(void *ctx, const void *frame, uint32_t len);
 int vfmed_uplink_set_sink(struct vfmed_nic *nic, vfmed_uplink_sink_fn fn, void *ctx);
 
