@@ -72,6 +72,9 @@ export function renderCompleted(e: CompletedEvent, s: MigrationSummary): string 
     { 'total time': `${fmtMs(e.total_ms)} (setup ${fmtMs(e.setup_ms)})` },
     { downtime: `${fmtMs(e.downtime_ms)} (limit ${fmtMs(s.downtime_limit_ms)}${e.downtime_ms > s.downtime_limit_ms ? ', EXCEEDED' : ''}; includes one network round trip)` },
     { 'dirty tracker': e.tracker },
+    { 'pre-copy ended': e.switch_reason === 'no-progress'
+      ? 'no progress (the dirty set stopped shrinking): switched over above the limit'
+      : e.switch_reason === 'max-rounds' ? 'round limit reached' : 'converged (expected downtime within the limit)' },
     { 'guest RAM': fmtBytes(e.ram_bytes) },
     { 'bytes sent': `${fmtBytes(e.bytes_sent)} = ${(s.ram_multiple ?? 0).toFixed(2)} x RAM (device state ${fmtBytes(e.device_bytes)})` },
     { 'pages by tracker': `CPU ${s.pages_cpu}, device ${s.pages_device}` },

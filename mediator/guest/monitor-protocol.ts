@@ -61,6 +61,8 @@ export interface RoundReport { round: number; pages: number; pages_cpu: number; 
 export interface CompletedEvent {
   event: 'completed';
   tracker: string;
+  /** Why pre-copy ended: 'converged' | 'max-rounds' | 'no-progress' (older runners: absent). */
+  switch_reason?: string;
   total_ms: number;
   downtime_ms: number;
   setup_ms: number;
@@ -134,6 +136,7 @@ function checkEvent(o: Record<string, unknown>): MonitorEvent {
         if (!isObject(r)) throw bad(`${what}: rounds[${i}] is not an object`);
         for (const k of ROUND_FIELDS) num(r, k, `${what} rounds[${i}]`);
       });
+      if (o['switch_reason'] !== undefined) str(o, 'switch_reason', what);
       if (o['ram_digest'] !== null && o['ram_digest'] !== undefined && typeof o['ram_digest'] !== 'string') throw bad(`${what}: "ram_digest" is neither a string nor null`);
       if (o['verify_ms'] !== null && o['verify_ms'] !== undefined) num(o, 'verify_ms', what);
       const g = o['guest'];
