@@ -68,6 +68,9 @@ export interface TrialRow {
   size: TrialSize;
   /** Overrides for --quick (a couple of minutes for every ready scenario together). */
   quick: TrialSize;
+  /** Parameters replaced under --quick (e.g. a smaller guest RAM); the result records the
+   * parameters actually used and the label says so. */
+  quickParams?: JsonObject;
   metrics: MetricSpec[];
   /** What one sample measures, in one sentence. */
   measures: string;

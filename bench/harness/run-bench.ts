@@ -110,7 +110,7 @@ function warningsFor(r: BenchResult): string[] {
   if (m.logicalCpus < 4) {
     w.push(`only ${m.logicalCpus} CPUs: the busy-polling device thread and the measuring thread share them with everything else`);
   }
-  if (r.quick) w.push('quick run: small sample counts; treat p99 and max as indicative only');
+  if (r.quick) w.push('quick run: small sample counts (and smaller parameters where a label says [quick: ...]); treat p99 and max as indicative only');
   if (m.gitDirty) w.push('the source tree had uncommitted changes: the git revision does not fully describe the code measured');
   for (const s of r.scenarios) {
     for (const t of s.trials) if (t.status === 'failed') w.push(`${s.name}/${t.name} failed: ${t.reason ?? ''}`);

@@ -10,7 +10,7 @@
  * the run goes on; the caller turns any failure into a non-zero exit status.
  */
 import type { RatioResult, RepetitionResult, ScenarioResult, Stats, TrialResult } from '../result-types.js';
-import type { RatioSpec, ScenarioTable, TrialRow, TrialSize } from '../scenario-types.js';
+import type { JsonObject, RatioSpec, ScenarioTable, TrialRow, TrialSize } from '../scenario-types.js';
 import { joinTitles, missingComponents } from '../components.js';
 import type { Pending } from '../scenario-types.js';
 import { loadEntry } from '../trials/index.js';
@@ -50,9 +50,17 @@ export function sizeOf(row: TrialRow, quick: boolean): TrialSize {
   return quick ? row.quick : row.size;
 }
 
+/** The parameters a repetition runs with: the row's, with quickParams over them under --quick. */
+export function paramsOf(row: TrialRow, quick: boolean): JsonObject {
+  return quick && row.quickParams ? { ...row.params, ...row.quickParams } : row.params;
+}
+
 function trialShell(row: TrialRow, quick: boolean): TrialResult {
+  const label = quick && row.quickParams
+    ? `${row.label} [quick: ${Object.entries(row.quickParams).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}]`
+    : row.label;
   return {
-    name: row.name, label: row.label, path: row.path, entry: row.entry, params: row.params,
+    name: row.name, label, path: row.path, entry: row.entry, params: paramsOf(row, quick),
     size: sizeOf(row, quick), metrics: row.metrics, measures: row.measures,
     includes: row.includes, excludes: row.excludes, status: 'ok', repetitions: [], stats: {},
   };
@@ -101,6 +109,7 @@ export async function validateTables(tables: readonly ScenarioTable[]): Promise<
       const entry = await loadEntry(row.entry);
       try {
         entry.validate(row.params);
+        if (row.quickParams) entry.validate(paramsOf(row, true));
       } catch (e) {
         throw new Error(`scenario ${s.name}, trial ${row.name}: ${(e as Error).message}`);
       }
@@ -149,7 +158,7 @@ export async function runScenario(s: ScenarioTable, opts: RunOptions): Promise<S
       const label = `${s.name}/${row.name} ${rep + 1}/${size.repetitions}`;
       const start = done;
       const outcome = await runRepetition({
-        type: 'run', trial: row.name, entry: row.entry, params: row.params,
+        type: 'run', trial: row.name, entry: row.entry, params: paramsOf(row, opts.quick),
         warmup: size.warmup, samples: size.samples, metrics: row.metrics.map((m) => m.name),
       }, {
         timeoutMs: (row.timeoutSec ?? 120) * 1000,

@@ -32,6 +32,8 @@ const rows = cross({ tracker: [...TRACKERS], ramMiB: [256, 1024], ratePps: [...R
     params: { ...p, frameBytes: 64, downtimeLimitMs: 50, link: 'fabric' },
     size: { warmup: 0, samples: 1, repetitions: 3 },
     quick: { warmup: 0, samples: 1, repetitions: 1 },
+    /** --quick checks the harness in CI: every row, at 64 MiB of guest RAM. */
+    quickParams: { ramMiB: 64 },
     metrics: METRICS,
     measures: 'one live migration of a running guest (loopback traffic at the rate, or idle) and its VF to a second host over TCP',
     includes: ['pre-copy rounds of guest RAM (random contents) with CPU and device dirty pages',

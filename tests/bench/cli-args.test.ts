@@ -29,7 +29,6 @@ const errors: [string, string[], number, RegExp][] = [
   ['--out is a file', ['access', '--quick', '--out', aFile], 2, /^vfmed: error: --out .*a-file is not a directory$/],
   ['--out holds a run', ['access', '--quick', '--out', usedDir], 2,
     /^vfmed: error: --out .*used already holds a run \(result\.json\); choose another directory$/],
-  ['pending scenario migration', ['migration'], 1, /^vfmed bench: scenario migration needs .*live migration \(vfmed migrate\) \(not built yet\)$/],
 ];
 
 describe('vfmed bench wrong arguments', () => {
@@ -49,7 +48,7 @@ describe('vfmed bench --list, --print-schema, --help', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^access \(ready\)$/m);
     expect(r.stdout).toMatch(/^passthrough \(ready\)$/m);
-    expect(r.stdout).toMatch(/^migration \(pending: needs live migration \(vfmed migrate\)\)$/m);
+    expect(r.stdout).toMatch(/^migration \(ready\)$/m);
   });
 
   it('--print-schema prints the result schema', () => {

@@ -41,10 +41,14 @@ describe('scenario tables', () => {
     }
   });
 
-  it('divide a trapped row by a passthrough row (or by a cheaper trapped one) of the same scenario', () => {
+  it('divide a trapped row by a passthrough row (or by a cheaper trapped one), or two migration rows, of the same scenario', () => {
     for (const s of SCENARIOS) {
       for (const r of s.ratios) {
         const [num, den] = [r.numerator, r.denominator].map((n) => s.trials.find((t) => t.name === n)!.path);
+        if (num === 'migration') {
+          expect(den, `${s.name}: ${r.name}`).toBe('migration');
+          continue;
+        }
         expect(num, `${s.name}: ${r.name}`).toBe('trapped');
         expect(['passthrough', 'trapped'], `${s.name}: ${r.name}`).toContain(den);
       }
