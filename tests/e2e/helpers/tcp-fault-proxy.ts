@@ -51,7 +51,7 @@ class ForwardParser {
   header: StreamHeader | null = null;
   readonly sections: SectionEvent[] = [];
   error: string | null = null;
-  #buf = Buffer.alloc(0);
+  #buf: Buffer = Buffer.alloc(0);
   /** stream offset of #buf[0]: everything before it was consumed */
   #base = 0;
   /** bytes still to skip (header rest, section payload + crc) before the next record */
@@ -124,7 +124,7 @@ class ForwardParser {
 /** Reader of the return path's records (u32 type u32 len payload u32 crc). */
 class ReturnParser {
   readonly records: ReturnEvent[] = [];
-  #buf = Buffer.alloc(0);
+  #buf: Buffer = Buffer.alloc(0);
   #base = 0;
 
   feed(chunk: Buffer): ReturnEvent[] {
