@@ -32,6 +32,7 @@ const COMMAND_MODULES: { names: string[]; load: () => Promise<AddCommands> }[] =
   { names: ['status', 'stop'], load: async () => (await import('./status-command.js')).addStatusCommands },
   { names: ['bind', 'unbind'], load: async () => (await import('./bind-command.js')).addBindCommands },
   { names: ['guest', 'replay'], load: async () => (await import('./guest-command.js')).addGuestCommands },
+  { names: ['migrate'], load: async () => (await import('./migrate-command.js')).addMigrateCommand },
   { names: ['bench'], load: async () => (await import('../../bench/cli.js')).addBenchCommand },
 ];
 

@@ -35,3 +35,35 @@ export function logLevelOption(value: string): string {
   }
   return value;
 }
+
+/** The VF mediate driver's dirty trackers (kept here so option parsing loads nothing). */
+export const DIRTY_TRACKING_MODES = ['tail-trap', 'device-log', 'all'] as const;
+export type DirtyTrackingMode = (typeof DIRTY_TRACKING_MODES)[number];
+
+export function dirtyTrackingOption(value: string): DirtyTrackingMode {
+  if (!(DIRTY_TRACKING_MODES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`expected one of ${DIRTY_TRACKING_MODES.join(', ')}.`);
+  }
+  return value as DirtyTrackingMode;
+}
+
+/** HOST:PORT of a TCP destination: a name or IPv4 address, or [IPv6]; port 1..65535. */
+export function hostPortOption(value: string): string {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*):([0-9]{1,5})$/.exec(value);
+  const port = m ? Number(m[2]) : 0;
+  if (!m || port < 1 || port > 65535) throw new InvalidArgumentError('expected HOST:PORT (e.g. 10.0.0.2:4444 or [fd00::2]:4444), port 1..65535.');
+  return value;
+}
+
+/**
+ * Bytes per second with an optional binary suffix, as QEMU's max-bandwidth takes them:
+ * 100M = 100 MiB/s, 1G, 512k; a trailing "B", "iB" or "/s" is accepted (100MiB/s). 0 is
+ * "unlimited".
+ */
+export function bandwidthOption(value: string): number {
+  const m = /^([0-9]+(?:\.[0-9]+)?)([kKmMgGtT]?)(?:i?B)?(?:\/s)?$/.exec(value);
+  const mult = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[(m?.[2] ?? '').toLowerCase()] ?? NaN;
+  const n = m ? Math.round(Number(m[1]) * mult) : NaN;
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected bytes per second, e.g. 125000000, 100M, 1G (binary suffixes k/M/G/T; 0 = unlimited).');
+  return n;
+}

@@ -18,7 +18,7 @@ import { Daemon } from '../daemon/daemon.js';
 import { CommandFailed, oneLine } from './failure.js';
 import { createLogger, type LogLevel } from './log.js';
 import { macOption, rateOption, sizeOption } from './daemon-options.js';
-import { EXIT_USAGE, intOption, logLevelOption } from './options.js';
+import { EXIT_USAGE, dirtyTrackingOption, intOption, logLevelOption } from './options.js';
 import { packageVersion } from './version.js';
 
 interface StartFlags {
@@ -38,6 +38,7 @@ interface StartFlags {
   replayStart?: string;
   tap?: string | boolean;
   linkSpeed?: number;
+  dirtyTracking?: string;
   logLevel?: string;
   logFile?: string;
   background?: boolean;
@@ -73,6 +74,7 @@ function flagsToConfig(f: StartFlags): PartialConfig {
   }
   if (f.tap !== undefined) up['tap'] = { name: typeof f.tap === 'string' ? f.tap : '' };
   if (Object.keys(up).length) p.uplink = up;
+  if (f.dirtyTracking !== undefined) p.migration = { dirtyTracking: f.dirtyTracking };
   const log: Record<string, unknown> = {};
   if (f.logLevel !== undefined) log['level'] = f.logLevel;
   if (f.logFile !== undefined) log['file'] = f.logFile;
@@ -175,6 +177,7 @@ export function addStartCommand(program: Command): void {
     .option('--replay-start <when>', 'rx-ready (default: once a VF has RX enabled) or now')
     .option('--tap [name]', 'bridge the uplink to a TAP interface (default name vfmed0)')
     .option('--link-speed <mbps>', 'link speed for line-rate replay (default 1000)', intOption(1, 400000))
+    .option('--dirty-tracking <mode>', 'default dirty tracker of every VF open: tail-trap (default), device-log or all', dirtyTrackingOption)
     .option('--log-level <level>', 'fatal..trace, silent (default info)', logLevelOption)
     .option('--log-file <file>', 'JSON log lines go to this file instead of stderr')
     .option('--background', 'start detached, wait until the daemon answers, print its pid')

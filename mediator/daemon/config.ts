@@ -19,6 +19,9 @@ export const MAX_VFS = 8;
 export const DEFAULT_BASE_MAC = '02:76:66:6d:01:00';
 
 export type ReplayRateSetting = 'line' | 'max' | number;
+/** The dirty trackers of the VF mediate driver (mediate/dirty-tracker.ts TrackerMode). */
+export const DIRTY_TRACKERS = ['tail-trap', 'device-log', 'all'] as const;
+export type DirtyTrackingSetting = (typeof DIRTY_TRACKERS)[number];
 
 export interface CaptureConfig { file: string; snaplen: number }
 export interface ReplayConfig { file: string; rate: ReplayRateSetting; loop: number; start: 'rx-ready' | 'now' }
@@ -41,6 +44,9 @@ export interface DaemonConfig {
     replay: ReplayConfig | null;
     tap: TapConfig | null;
   };
+  /** VF migration: the dirty tracker every open starts with (a client may switch it with
+   * DEVICE_FEATURE VFMED_DIRTY_TRACKER while DMA logging is off) */
+  migration: { dirtyTracking: DirtyTrackingSetting };
   log: { level: string; file: string | null };
 }
 
@@ -102,6 +108,15 @@ export const CONFIG_SCHEMA = {
         },
       },
     },
+    migration: {
+      type: 'object', additionalProperties: false,
+      properties: {
+        dirtyTracking: {
+          enum: [...DIRTY_TRACKERS],
+          description: "default dirty tracker of every VF open: 'tail-trap' (mediated doorbells), 'device-log' (the PF's dirty log) or 'all' (every page)",
+        },
+      },
+    },
     log: {
       type: 'object', additionalProperties: false,
       properties: {
@@ -136,6 +151,7 @@ export function defaults(): DaemonConfig {
     baseMac: DEFAULT_BASE_MAC,
     macs: {},
     uplink: { linkSpeedMbps: 1000, capture: null, replay: null, tap: null },
+    migration: { dirtyTracking: 'tail-trap' },
     log: { level: 'info', file: null },
   };
 }
@@ -233,6 +249,7 @@ export function resolveConfig(...layers: PartialConfig[]): DaemonConfig {
         { file: '', rate: 'line', loop: 1, start: 'rx-ready' });
       c.uplink.tap = mergeSection(c.uplink.tap, u['tap'] as object | null | undefined, { name: 'vfmed0' });
     }
+    if (l.migration) Object.assign(c.migration, l.migration);
     if (l.log) Object.assign(c.log, l.log);
   }
   if (!controlSet) c.control = controlPathOf(c.runDir);

@@ -32,6 +32,9 @@ import { ControlServer } from './control-server.js';
 import { PfService } from './pf-service.js';
 import { vfStatus, type DaemonStatus } from './status.js';
 import { VfSet, type BoundVf } from './vf-set.js';
+import { MediateRegistry, MediatedDevice } from '../vfio/mediate-ops.js';
+import type { IgbVfDevice } from '../vfio/igbvf-device.js';
+import { registerVfMediateDriver, type VfMediateDriver } from '../mediate/vf-mediate-driver.js';
 
 /** PF DMA memory (admin ring, VF state buffers): sparse, so its size costs nothing. */
 const PF_DMA_IOVA = 0x8000_0000n;
@@ -43,8 +46,9 @@ export interface DaemonOptions {
   log: Logger;
   version?: string;
   addon?: NativeAddon;
-  /** the mediate-ops seam: wraps each VF's device before it is served */
-  wrapDevice?: (dev: VfioDevice, vf: number) => VfioDevice;
+  /** the mediate-ops seam: wraps each VF's device before it is served. Default: the VF
+   * mediate driver (trap + dirty tracking + migration) with config.migration's tracker */
+  wrapDevice?: (dev: VfioDevice, vf: number, model: IgbVfDevice) => VfioDevice;
   /** no control socket (an embedded daemon, e.g. the demo or a benchmark trial) */
   noControl?: boolean;
 }
@@ -71,6 +75,8 @@ export class Daemon {
   readonly pf: PfDriver;
   readonly uplink: UplinkPort;
   readonly vfs: VfSet;
+  /** The VF mediate driver (null when DaemonOptions.wrapDevice replaced it). */
+  readonly mediate: VfMediateDriver | null;
   readonly startedAt = new Date();
   readonly stopped: Promise<void>;
   #control: ControlServer | null = null;
@@ -94,9 +100,28 @@ export class Daemon {
     this.#dmaFd = parts.dmaFd;
     this.#service = parts.service;
     this.uplink = parts.uplink;
+    let wrapDevice = opts.wrapDevice;
+    this.mediate = null;
+    if (!wrapDevice) {
+      // The served device is the access counter around the model; the driver mediates the
+      // model underneath it.
+      const models = new WeakMap<VfioDevice, IgbVfDevice>();
+      const registry = new MediateRegistry();
+      const log = this.log.child({ part: 'mediate' });
+      this.mediate = registerVfMediateDriver(registry, {
+        nic: this.nic, pf: this.pf, tracker: this.config.migration.dirtyTracking,
+        deviceOf: (dev) => models.get(dev) ?? null,
+        onError: (vf, err, what) => log.warn({ vf, err, what }, 'VF mediate driver: request failed'),
+        onReleaseMac: (vf) => log.info({ vf }, 'VF migrated out: its MAC and filters are released'),
+      });
+      wrapDevice = (dev, _vf, model) => {
+        models.set(dev, model);
+        return new MediatedDevice(dev, registry);
+      };
+    }
     this.vfs = new VfSet({
       nic: this.nic, pf: this.pf, runDir: this.config.runDir, log: this.log,
-      macOf: (vf) => vfMacOf(this.config, vf), wrapDevice: opts.wrapDevice, afterEnable: () => this.#service.run(),
+      macOf: (vf) => vfMacOf(this.config, vf), wrapDevice, afterEnable: () => this.#service.run(),
     });
     this.stopped = new Promise((r) => {
       this.#resolveStopped = r;

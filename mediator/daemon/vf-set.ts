@@ -46,7 +46,7 @@ export interface VfSetOptions {
   macOf: (vf: number) => string;
   log: Logger;
   /** the mediate-ops seam: wraps each VF's device before it is served */
-  wrapDevice?: (dev: VfioDevice, vf: number) => VfioDevice;
+  wrapDevice?: (dev: VfioDevice, vf: number, model: IgbVfDevice) => VfioDevice;
   /** called after a VF is enabled, so the PF's pending events get serviced */
   afterEnable?: () => void;
 }
@@ -85,7 +85,7 @@ export class VfSet {
         pf.setVfMac(vf, parseMac(mac));
         const device = new IgbVfDevice(nic, vf, { flr: () => pf.vfFlr(vf) });
         const counter = new AccessCounter(device);
-        const served = this.#o.wrapDevice ? this.#o.wrapDevice(counter, vf) : counter;
+        const served = this.#o.wrapDevice ? this.#o.wrapDevice(counter, vf, device) : counter;
         const socket = this.socketOf(vf);
         const server = new VfioUserServer({ path: socket, device: served, logger: log.child({ vf }) });
         const entry: BoundVf = {

@@ -17,6 +17,8 @@
  *   8  DMA_LOGGING_REPORT GET   see dma-logging.ts
  *   9  MIG_DATA_SIZE      GET   u64 stop_copy_length
  *   0xf001 PRECOPY_INFO   GET   u64 initial_bytes, u64 dirty_bytes (PRE_COPY states only)
+ *   0xf002 DIRTY_TRACKER  G/S   u32 mode: 0 tail-trap, 1 device-log, 2 all; SET: EBUSY
+ *                               while DMA logging runs, EINVAL for another value
  *
  * Any other feature index is not ours (the device answers ENOTTY).
  */
@@ -27,7 +29,8 @@ import { PASSTHROUGH, type Passthrough } from '../vfio/mediate-ops.js';
 import type { VfMigrationController } from '../migration/vf-migration.js';
 import { MigState } from '../migration/fsm.js';
 import { decodeLoggingControl, decodeLoggingReport, reportBitmapBytes, type DmaLogging } from './dma-logging.js';
-import { Feature } from './vfmed-ext.js';
+import type { TrackerMode } from './dirty-tracker.js';
+import { DirtyTrackerMode, Feature } from './vfmed-ext.js';
 
 const { EINVAL } = constants.errno;
 const HEADER = 8;
@@ -49,7 +52,23 @@ const SPECS = new Map<number, FeatureSpec>([
   [Feature.DMA_LOGGING_REPORT, { ops: GET, minsz: 24 }],
   [Feature.MIG_DATA_SIZE, { ops: GET, minsz: 8 }],
   [Feature.VFMED_PRECOPY_INFO, { ops: GET, minsz: 16 }],
+  [Feature.VFMED_DIRTY_TRACKER, { ops: GET | SET, minsz: 4 }],
 ]);
+
+/** VFMED_DIRTY_TRACKER values <-> tracker modes. */
+const MODE_OF = new Map<number, TrackerMode>([
+  [DirtyTrackerMode.TAIL_TRAP, 'tail-trap'],
+  [DirtyTrackerMode.DEVICE_LOG, 'device-log'],
+  [DirtyTrackerMode.ALL, 'all'],
+]);
+const VALUE_OF = new Map<TrackerMode, number>([...MODE_OF].map(([v, m]) => [m, v]));
+
+/** The tracker selection of one open (the handle implements it). */
+export interface TrackerSelection {
+  get(): TrackerMode;
+  /** EBUSY while DMA logging runs. */
+  set(mode: TrackerMode): void;
+}
 
 /** vfio_check_feature(): 'probe' (answer success, do nothing) or 'run'. */
 export function checkFeature(flags: number, argsz: number | undefined, spec: FeatureSpec): 'probe' | 'run' {
@@ -68,7 +87,11 @@ function u64(v: bigint | number): Buffer {
 }
 
 export class VfDeviceFeatures {
-  constructor(private readonly mig: VfMigrationController, private readonly logging: DmaLogging) {}
+  constructor(
+    private readonly mig: VfMigrationController,
+    private readonly logging: DmaLogging,
+    private readonly tracker: TrackerSelection,
+  ) {}
 
   handle(flags: number, data: Uint8Array, argsz: number | undefined): Promise<Uint8Array | void> | Uint8Array | void | Passthrough {
     const id = flags & FeatureFlag.MASK;
@@ -101,6 +124,18 @@ export class VfDeviceFeatures {
         }
         const { initialBytes, dirtyBytes } = this.mig.precopyInfo();
         return Buffer.concat([u64(initialBytes), u64(dirtyBytes)]);
+      }
+      case Feature.VFMED_DIRTY_TRACKER: {
+        if (!set) {
+          const out = Buffer.alloc(4);
+          out.writeUInt32LE(VALUE_OF.get(this.tracker.get())!, 0);
+          return out;
+        }
+        const v = Buffer.from(data.buffer, data.byteOffset, data.byteLength).readUInt32LE(0);
+        const mode = MODE_OF.get(v);
+        if (mode === undefined) throw bad(`VFMED_DIRTY_TRACKER: unknown mode ${v} (0 tail-trap, 1 device-log, 2 all)`);
+        this.tracker.set(mode);
+        return;
       }
       case Feature.DMA_LOGGING_START:
         return this.logging.start(decodeLoggingControl(data));

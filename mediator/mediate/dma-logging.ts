@@ -13,6 +13,9 @@
  * client has acknowledged the new BAR layout (BarTrapController.effective): only then is
  * every later tail store guaranteed to be seen, so only then does tracking start and START
  * reply. STOP releases that hold.
+ *
+ * The tracker behind it can be replaced (use(), for DEVICE_FEATURE VFMED_DIRTY_TRACKER)
+ * only while logging is off: EBUSY while it runs or while a START waits for its trap.
  */
 import { constants } from 'node:os';
 import { VfmedError } from '../errors.js';
@@ -72,21 +75,44 @@ export function reportBitmapBytes(length: bigint, pageSize: bigint): number {
 
 export class DmaLogging {
   #starting = false;
+  #tracker: DirtyTracker;
 
   constructor(
-    readonly tracker: DirtyTracker,
-    /** Only for the tail-trap tracker: the queue pages must be trapped while it runs. */
-    private readonly traps: BarTrapController | null,
+    tracker: DirtyTracker,
+    /** Held ('logging') while the tail-trap tracker runs: it must see every tail store. */
+    private readonly trapper: BarTrapController,
     /** The DMA windows, for num_ranges 0. */
     private readonly windows: () => readonly IovaRange[],
-  ) {}
+  ) {
+    this.#tracker = tracker;
+  }
+
+  get tracker(): DirtyTracker {
+    return this.#tracker;
+  }
 
   get started(): boolean {
-    return this.tracker.started;
+    return this.#tracker.started;
+  }
+
+  /** True while logging runs or a START is waiting for its trap to become effective. */
+  get busy(): boolean {
+    return this.#tracker.started || this.#starting;
+  }
+
+  /** Replaces the tracker; EBUSY while logging runs or is starting. */
+  use(tracker: DirtyTracker): void {
+    if (this.busy) throw bad('the dirty tracker cannot change while DMA logging runs', constants.errno.EBUSY);
+    this.#tracker = tracker;
+  }
+
+  /** The trap controller, only when the current tracker needs the queue pages trapped. */
+  get #traps(): BarTrapController | null {
+    return this.#tracker.mode === 'tail-trap' ? this.trapper : null;
   }
 
   async start(ctl: LoggingControl): Promise<void> {
-    if (this.tracker.started || this.#starting) throw bad('dirty tracking already started', constants.errno.EBUSY);
+    if (this.busy) throw bad('dirty tracking already started', constants.errno.EBUSY);
     let ranges = ctl.ranges;
     if (ranges.length === 0) {
       ranges = [...this.windows()];
@@ -94,27 +120,28 @@ export class DmaLogging {
     }
     const sorted = checkLoggingRanges(ranges, ctl.pageSize); // EINVAL before touching anything
     this.#starting = true;
+    const traps = this.#traps;
     try {
-      if (this.traps) {
-        this.traps.hold('logging');
+      if (traps) {
+        traps.hold('logging');
         try {
-          await this.traps.effective();
+          await traps.effective();
         } catch (e) {
-          this.traps.drop('logging');
+          traps.drop('logging');
           throw e;
         }
       }
-      this.tracker.start(sorted, ctl.pageSize);
+      this.#tracker.start(sorted, ctl.pageSize);
     } finally {
       this.#starting = false;
     }
   }
 
   report(r: LoggingReport): Buffer {
-    if (!this.tracker.started) throw bad('DMA logging is not started');
+    if (!this.#tracker.started) throw bad('DMA logging is not started');
     const bytes = reportBitmapBytes(r.length, r.pageSize);
     if (bytes > MAX_REPORT_BITMAP) throw bad(`DMA_LOGGING_REPORT: a bitmap of ${r.length} bytes at ${r.pageSize} exceeds ${MAX_REPORT_BITMAP} bytes`);
-    const bm = this.tracker.report(r.iova, r.length, r.pageSize);
+    const bm = this.#tracker.report(r.iova, r.length, r.pageSize);
     if (bm.length === bytes) return bm;
     const out = Buffer.alloc(bytes);
     bm.copy(out);
@@ -122,8 +149,8 @@ export class DmaLogging {
   }
 
   stop(): void {
-    const was = this.tracker.started;
-    this.tracker.stop();
-    if (was || this.traps?.holders.includes('logging')) this.traps?.drop('logging');
+    this.#tracker.stop();
+    // Whatever tracker ran, a 'logging' hold left behind would keep the pages trapped.
+    if (this.trapper.holders.includes('logging')) this.trapper.drop('logging');
   }
 }

@@ -88,6 +88,11 @@ export class PfVfControl implements VfControl {
   reset(): void {
     this.pf.vfFlr(this.vf);
   }
+
+  /** The VF stops claiming its MAC (and multicast/VLAN filters): its guest lives elsewhere. */
+  releaseMac(): void {
+    this.pf.vfReleaseMac(this.vf);
+  }
 }
 
 /** The device dirty log of one VF (PF admin DIRTY_START/REPORT/STOP), through either PF

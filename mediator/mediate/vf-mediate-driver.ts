@@ -32,6 +32,13 @@ export interface VfMediateDriverOptions {
   os?: Pick<NativeOs, 'mmapShared' | 'munmap' | 'eventfdWrite'>;
   /** Called with errors the client sees only as an errno (a refused stream, a failed arc). */
   onError?: (vf: number, e: unknown, what: string) => void;
+  /** A VF gave its MAC up on release after a completed outgoing migration. */
+  onReleaseMac?: (vf: number) => void;
+  /**
+   * The emulated VF a served device stands for, when the server serves a wrapper of it
+   * (the daemon's access counter). Default: the device itself if it is an IgbVfDevice.
+   */
+  deviceOf?: (device: VfioDevice) => IgbVfDevice | null;
 }
 
 export class VfMediateDriver implements MediateDriver {
@@ -41,17 +48,19 @@ export class VfMediateDriver implements MediateDriver {
   constructor(private readonly opts: VfMediateDriverOptions) {}
 
   open(device: VfioDevice): VfMediateHandle | null {
-    if (!(device instanceof IgbVfDevice) || device.nic !== this.opts.nic) return null;
-    const vf = device.vf;
+    const model = this.opts.deviceOf ? this.opts.deviceOf(device) : device instanceof IgbVfDevice ? device : null;
+    if (!model || model.nic !== this.opts.nic) return null;
+    const vf = model.vf;
     const mode = typeof this.opts.tracker === 'function' ? this.opts.tracker(vf) : this.opts.tracker ?? 'tail-trap';
     const h = new VfMediateHandle({
-      device,
+      device: model,
       control: new PfVfControl(this.opts.pf, this.opts.nic, vf),
       dirtyLog: new PfDirtyLog(this.opts.pf, vf),
       os: this.opts.os ?? loadAddon(),
       tracker: mode,
       ackTimeoutMs: this.opts.ackTimeoutMs,
       onError: (e, what) => this.opts.onError?.(vf, e, what),
+      onReleaseMac: () => this.opts.onReleaseMac?.(vf),
       onRelease: () => {
         if (this.#handles.get(vf) === h) this.#handles.delete(vf);
       },

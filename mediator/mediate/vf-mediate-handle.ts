@@ -73,6 +73,8 @@ export interface VfMediateHandleDeps {
   onError?: (e: unknown, what: string) => void;
   /** Called once when the handle is released. */
   onRelease?: () => void;
+  /** Called when a release gave the MAC up after a completed outgoing migration. */
+  onReleaseMac?: () => void;
 }
 
 export class VfMediateHandle implements MediateHandle {
@@ -81,15 +83,17 @@ export class VfMediateHandle implements MediateHandle {
   readonly traps: BarTrapController;
   readonly migration: VfMigrationController;
   readonly logging: DmaLogging;
-  readonly tracker: DirtyTracker;
   readonly memory: DmaWindowReader;
-  readonly #tail: TailTrapTracker | null;
+  /** The tail-trap tracker when it is the current one (the trapped-write hot path). */
+  #tail: TailTrapTracker | null = null;
   readonly #regs: BarRegisters;
+  readonly #dirtyLog: PfDirtyLog;
   readonly #v1: V1MigrationRegion;
   readonly #features: VfDeviceFeatures;
   readonly #control: PfVfControl;
   readonly #onError: (e: unknown, what: string) => void;
   readonly #onRelease: () => void;
+  readonly #onReleaseMac: () => void;
   #released = false;
   #bar0Mmap: { generation: number; fd: number; mmap: RegionMmap } | null = null;
 
@@ -98,34 +102,62 @@ export class VfMediateHandle implements MediateHandle {
     this.#control = deps.control;
     this.#onError = deps.onError ?? (() => {});
     this.#onRelease = deps.onRelease ?? (() => {});
+    this.#onReleaseMac = deps.onReleaseMac ?? (() => {});
     this.traps = new BarTrapController({ os: deps.os, ackTimeoutMs: deps.ackTimeoutMs });
     this.memory = new DmaWindowReader(deps.os);
     this.#regs = new BarRegisters(deps.os, this.device.nic.vfBarFd(this.device.vf));
-    this.#tail = null;
-    switch (deps.tracker) {
-      case 'tail-trap':
-        this.#tail = new TailTrapTracker(this.#regs, this.memory, { freeze: (fn) => this.#control.frozen(fn) });
-        this.tracker = this.#tail;
-        break;
-      case 'device-log':
-        this.tracker = new DeviceLogTracker(deps.dirtyLog);
-        break;
-      default:
-        this.tracker = new AllDirtyTracker();
-    }
-    this.logging = new DmaLogging(this.tracker, this.#tail ? this.traps : null,
+    this.#dirtyLog = deps.dirtyLog;
+    this.logging = new DmaLogging(this.#makeTracker(deps.tracker), this.traps,
       () => this.memory.windows.map((w) => ({ iova: w.iova, length: w.size })));
+    this.#tail = this.#tailOf(this.logging.tracker);
     this.migration = new VfMigrationController(this.#control, {
       trap: async () => this.traps.hold('saving'),
       untrap: () => this.traps.drop('saving'),
     }, VF_MIGRATION_FLAGS);
     this.#v1 = new V1MigrationRegion(this.migration);
-    this.#features = new VfDeviceFeatures(this.migration, this.logging);
+    this.#features = new VfDeviceFeatures(this.migration, this.logging, {
+      get: () => this.tracker.mode,
+      set: (mode) => this.selectTracker(mode),
+    });
+  }
+
+  /** The current dirty tracker (DMA_LOGGING_* run on it). */
+  get tracker(): DirtyTracker {
+    return this.logging.tracker;
   }
 
   /** The tail-trap tracker when that is the mode (its statistics, for status and tests). */
   get tailTracker(): TailTrapTracker | null {
     return this.#tail;
+  }
+
+  /**
+   * Switches this open's tracker (DEVICE_FEATURE VFMED_DIRTY_TRACKER SET): EBUSY while DMA
+   * logging runs or starts. Selecting the current mode is a no-op (the tracker keeps its
+   * statistics).
+   */
+  selectTracker(mode: TrackerMode): void {
+    const next = mode === this.tracker.mode ? this.tracker : this.#makeTracker(mode);
+    this.logging.use(next); // EBUSY while logging runs, even for the current mode
+    this.#tail = this.#tailOf(next);
+  }
+
+  #tailOf(t: DirtyTracker): TailTrapTracker | null {
+    return t instanceof TailTrapTracker ? t : null;
+  }
+
+  /** The one place trackers are built. */
+  #makeTracker(mode: TrackerMode): DirtyTracker {
+    switch (mode) {
+      case 'tail-trap':
+        return new TailTrapTracker(this.#regs, this.memory, { freeze: (fn) => this.#control.frozen(fn) });
+      case 'device-log':
+        return new DeviceLogTracker(this.#dirtyLog);
+      case 'all':
+        return new AllDirtyTracker();
+      default:
+        throw new VfmedError('VFMED_ERR_DMA_LOGGING', `unknown dirty tracker '${String(mode)}'`, EINVAL);
+    }
   }
 
   info(base: DeviceInfoDesc): DeviceInfoDesc {
@@ -263,7 +295,18 @@ export class VfMediateHandle implements MediateHandle {
         first ??= e;
       }
     };
+    const migratedOut = this.migration.migratedOut;
     attempt(() => this.logging.stop());
+    if (migratedOut) {
+      // The guest now runs on another host. Give its MAC up while the VF is still sealed
+      // (senders to it stall meanwhile, nothing is dropped): from here on frames for it
+      // from the other VFs leave by the uplink toward the new host. The reset below then
+      // cannot reinstall it (the PF driver forgot it).
+      attempt(() => {
+        this.#control.releaseMac();
+        this.#onReleaseMac();
+      });
+    }
     // A client that leaves mid-migration leaves a VF in an unknown state: reset it, as
     // vfio-pci resets a function when its last user closes it.
     if (this.migration.state !== MigState.RUNNING) {
@@ -288,6 +331,7 @@ export class VfMediateHandle implements MediateHandle {
       generation: this.traps.generation,
       applied: this.traps.applied,
       migration: MigState[this.migration.state],
+      migratedOut: this.migration.migratedOut,
       ...(this.#tail ? { tailTrap: { ...this.#tail.stats } } : {}),
     };
   }

@@ -97,6 +97,11 @@ export class DeviceStateSource {
     return this.#pendingBytes + this.vf.stateSizeEstimate() + framing + (this.#phase === 'idle' ? 1024 : 0);
   }
 
+  /** The stop-copy stream was read to its end (the whole saved state left). */
+  get drained(): boolean {
+    return this.#phase === 'done' || (this.#phase === 'stopcopy' && this.#pendingBytes === 0);
+  }
+
   read(max: number): ReadResult {
     if (!Number.isInteger(max) || max <= 0) throw new RangeError(`read size ${max}`);
     if (this.#phase === 'idle') throw new VfmedError('VFMED_ERR_MIG_STATE', 'no migration data outside PRE_COPY/STOP_COPY');

@@ -14,7 +14,9 @@
  *   PRE_COPY    <-> PRE_COPY_P2P quiesce / resume, still trapped
  *   PRE_COPY(_P2P)-> STOP_COPY   quiesce (if needed) + save through the PF
  *   STOP         -> STOP_COPY    trap (mediated devices are trapped while saving) + save
- *   STOP_COPY    -> STOP         saving finished: untrap
+ *   STOP_COPY    -> STOP         saving finished: untrap; if the saved stream was read to
+ *                                its end the VF counts as migrated out (migratedOut) until
+ *                                it leaves STOP
  *   STOP         -> RESUMING     open a validating sink
  *   RESUMING     -> STOP         load through the PF; refused streams leave the VF untouched
  *
@@ -54,6 +56,7 @@ export class VfMigrationController {
   #sink: DeviceStateSink | undefined;
   #trapped = false;
   #quiesced = false;
+  #migratedOut = false;
 
   constructor(private readonly vf: VfControl, private readonly traps: TrapControl, flags = VF_MIGRATION_FLAGS) {
     this.fsm = new MigrationFsm(flags, async (from, to) => {
@@ -77,6 +80,15 @@ export class VfMigrationController {
 
   get trapped(): boolean {
     return this.#trapped;
+  }
+
+  /**
+   * A completed outgoing migration: the VF reached STOP from STOP_COPY after its whole
+   * saved state was read, and has not left STOP since. (A source that failed back went on
+   * to RUNNING; one that gave up mid-stream never drained it.)
+   */
+  get migratedOut(): boolean {
+    return this.#migratedOut && this.state === MigState.STOP;
   }
 
   setState(target: number): Promise<MigState> {
@@ -118,12 +130,14 @@ export class VfMigrationController {
     if (this.#trapped) this.traps.untrap();
     this.#trapped = false;
     this.#quiesced = false;
+    this.#migratedOut = false;
     this.#source = undefined;
     this.#sink = undefined;
     this.fsm.reset();
   }
 
   async #arc(from: MigState, to: MigState): Promise<void> {
+    this.#migratedOut = from === MigState.STOP_COPY && to === MigState.STOP && (this.#source?.drained ?? false);
     if (SAVING.has(to) && !this.#trapped) {
       await this.traps.trap();
       this.#trapped = true;

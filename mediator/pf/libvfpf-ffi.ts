@@ -127,6 +127,7 @@ export interface LibVfpf {
   vfpf_vf_get_vlans(dev: VfpfHandle, vf: number, bitmap: Buffer): number;
   vfpf_vf_stats(dev: VfpfHandle, vf: number, out: Out<RawVfStats>): number;
   vfpf_vf_flr(dev: VfpfHandle, vf: number): number;
+  vfpf_vf_release_mac(dev: VfpfHandle, vf: number): number;
   vfpf_vf_quiesce(dev: VfpfHandle, vf: number): number;
   vfpf_vf_resume(dev: VfpfHandle, vf: number): number;
   vfpf_vf_state_size(dev: VfpfHandle, vf: number): number;
@@ -157,6 +158,7 @@ const PROTOTYPES = [
   'int vfpf_vf_get_vlans(vfpf_dev *dev, uint32_t vf, void *bitmap)',
   'int vfpf_vf_stats(vfpf_dev *dev, uint32_t vf, _Out_ vfpf_vf_stats *out)',
   'int vfpf_vf_flr(vfpf_dev *dev, uint32_t vf)',
+  'int vfpf_vf_release_mac(vfpf_dev *dev, uint32_t vf)',
   'int vfpf_vf_quiesce(vfpf_dev *dev, uint32_t vf)',
   'int vfpf_vf_resume(vfpf_dev *dev, uint32_t vf)',
   'int vfpf_vf_state_size(vfpf_dev *dev, uint32_t vf)',

@@ -207,6 +207,15 @@ export class PfDriver implements PfBackend {
     checkRc('vfpf_vf_flr', this.#lib.vfpf_vf_flr(this.#h, this.#vf(vf)));
   }
 
+  /**
+   * The VF gives its MAC up (admin fix, permanent address, RAR filter, multicast, VLAN and
+   * promiscuous filters): after its guest migrated to another host, frames for that MAC
+   * from the other VFs leave by the uplink instead of stopping at this VF.
+   */
+  vfReleaseMac(vf: number): void {
+    checkRc('vfpf_vf_release_mac', this.#lib.vfpf_vf_release_mac(this.#h, this.#vf(vf)));
+  }
+
   quiesce(vf: number): void {
     checkRc('vfpf_vf_quiesce', this.#lib.vfpf_vf_quiesce(this.#h, this.#vf(vf)));
   }

@@ -273,6 +273,24 @@ int vfpf_vf_stats(struct vfpf_dev *dev, uint32_t vf, struct vfpf_vf_stats *out);
  */
 int vfpf_vf_flr(struct vfpf_dev *dev, uint32_t vf);
 
+/**
+ * vfpf_vf_release_mac() - @vf gives its station address up: the administrative fix and the
+ * permanent address are forgotten, the RAR filter is emptied (all-zero MAC) and the
+ * multicast, promiscuous and known VLAN filters are cleared.
+ *
+ * What a host does with the VF of a guest that migrated to another host (libvirt puts the
+ * VF's MAC back to its original, typically 00:00:00:00:00:00): from then on the switch no
+ * longer treats the old MAC as a local pool, so frames for it from the other VFs leave by
+ * the uplink toward the guest's new host, and uplink frames for it are unknown unicast. The
+ * MAC is emptied first, while the VF may still be sealed after a save (senders to it stall
+ * rather than being dropped). A later reset of the VF gets no MAC (VF_RESET NACK) until an
+ * administrator assigns one again or a migration brings one in.
+ *
+ * Return: 0; -ENODEV if @vf is not enabled; admin-queue errors (the soft state then says
+ * what the device still has).
+ */
+int vfpf_vf_release_mac(struct vfpf_dev *dev, uint32_t vf);
+
 /* ---- Migration (vfpf_mig.c) ----------------------------------------------------------- */
 
 /**

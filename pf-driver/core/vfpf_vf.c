@@ -255,3 +255,28 @@ out:
 	vfpf_unlock(&dev->cfg_lock);
 	return rc;
 }
+
+int vfpf_vf_release_mac(struct vfpf_dev *dev, uint32_t vf)
+{
+	static const uint8_t zero[6];
+	struct vfpf_vf *v;
+	int rc;
+
+	vfpf_lock(&dev->cfg_lock);
+	rc = vfpf_vf_check(dev, vf);
+	if (rc)
+		goto out;
+	v = &dev->vfs[vf];
+	/* Forgotten first: nothing below may reinstall it (clear_filters restores perm_mac). */
+	memset(v->perm_mac, 0, sizeof(v->perm_mac));
+	v->mac_admin = false;
+	rc = vfpf_vf_install_mac(dev, vf, zero);
+	if (rc)
+		goto out;
+	rc = vfpf_vf_clear_filters(dev, vf);
+	if (!rc)
+		vfpf_info(dev, "VF %u released its MAC and filters\n", vf);
+out:
+	vfpf_unlock(&dev->cfg_lock);
+	return rc;
+}
