@@ -11,6 +11,7 @@
 //   one byte flipped                   at offset 4 MiB + 777 (a round-0 section): CRC
 //   incompatible destinations          RAM size, queue count (header/config), device
 //                                      parameter (the mediator refuses DEVICE_INITIAL)
+//   network partition                  END held back: no CONFIRM within --timeout
 //   vfmed migrate --cancel             while pre-copy is stalled on the proxy
 //
 // After each, the rxsink that stayed on A ends by count with every frame exactly once
@@ -20,10 +21,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { GuestProcess } from '../../mediator/guest/guest-process.js';
 import { vfmedRun } from './helpers/daemon-proc.js';
 import { HostPair } from './helpers/hosts.js';
-import { MonitorClient, type MonitorMsg } from './helpers/monitor-client.js';
+import { MonitorClient } from './helpers/monitor-client.js';
 import {
   MIG_PORT, describeRun, expectExactlyOnce, expectSent, expectTrafficStillRunning, hostConfigs, startIncoming,
-  startTraffic, vfmedMigrate, type Traffic,
+  startTraffic, vfmedMigrate, type MigrateResult, type Traffic,
 } from './helpers/mig-scenario.js';
 import { SECTION, TcpFaultProxy, type ProxyOptions } from './helpers/tcp-fault-proxy.js';
 
@@ -59,12 +60,15 @@ async function rig(count = 24_000, b = {}): Promise<Rig> {
 }
 
 /** The source failed back as the contract says, and still answers its monitor. */
-async function expectFailedBack(r: Rig, out: MonitorMsg | undefined, stage: string | string[], error?: RegExp): Promise<void> {
-  expect(out).toBeDefined();
+async function expectFailedBack(r: Rig, m: MigrateResult, stage: string | string[], error?: RegExp): Promise<void> {
+  const out = m.outcome;
+  expect(out, describeRun(m.run)).toBeDefined();
+  expect(m.run.code, describeRun(m.run)).toBe(1);
   expect(out!['event'], JSON.stringify(out)).toBe('failed');
   expect(out!['source_running']).toBe(true);
   expect([stage].flat()).toContain(out!['stage']);
   if (error) expect(String(out!['error'])).toMatch(error);
+  expect(m.summary).toMatchObject({ result: 'failed', stage: out!['stage'], source_running: true });
   // The monitor saw the same end, and the source reports it.
   const seen = await r.mon.outcome(30_000);
   expect(seen['event']).toBe('failed');
@@ -111,7 +115,7 @@ describe('live migration failures: the source keeps running (root, network names
     expect(killedAt, describeRun(m.run)).toBe(0);
     expectTrafficStillRunning(r.t.rx, 24_000, 'the failure');
     expect(m.run.code).not.toBe(0);
-    await expectFailedBack(r, m.outcome, 'precopy');
+    await expectFailedBack(r, m, 'precopy');
     await expectDestinationGone(r, true);
     await expectSourceTrafficIntact(r);
   }, 90_000);
@@ -133,7 +137,7 @@ describe('live migration failures: the source keeps running (root, network names
     expectTrafficStillRunning(r.t.rx, 24_000, 'the failure');
     // It got that far: pre-copy rounds were reported before the switchover failed.
     expect(r.mon.events.some((e) => e['event'] === 'progress')).toBe(true);
-    await expectFailedBack(r, m.outcome, 'switchover');
+    await expectFailedBack(r, m, 'switchover');
     await expectDestinationGone(r, true);
     await expectSourceTrafficIntact(r);
   }, 90_000);
@@ -145,7 +149,28 @@ describe('live migration failures: the source keeps running (root, network names
     expect(px.closedBy, describeRun(m.run)).toBe('cut');
     expect(px.forwarded).toBe(8 * MIB + 12_345);
     expectTrafficStillRunning(r.t.rx, 24_000, 'the failure');
-    await expectFailedBack(r, m.outcome, 'precopy');
+    await expectFailedBack(r, m, 'precopy');
+    await expectDestinationGone(r, false);
+    await expectSourceTrafficIntact(r);
+  }, 90_000);
+
+  it('a network partition at END: no CONFIRM within --timeout, the source takes its guest back', async () => {
+    const r = await rig();
+    let held = false;
+    const px = await proxyTo(r.pair, {
+      onSection: (ev, p) => {
+        if (ev.type === SECTION.END && !held) {
+          held = true;
+          p.pause(); // END never arrives: the destination waits, the source waits for CONFIRM
+        }
+      },
+    });
+    const m = await vfmedMigrate(r.t.monitor, px.address, ['--timeout', '3000']);
+    expect(held, describeRun(m.run)).toBe(true);
+    expect(px.returns.map((x) => x.name)).not.toContain('CONFIRM');
+    expectTrafficStillRunning(r.t.rx, 24_000, 'the timeout');
+    await expectFailedBack(r, m, ['switchover', 'confirm'], /time/i);
+    // The source closed the stream: the destination, short of END, gives up.
     await expectDestinationGone(r, false);
     await expectSourceTrafficIntact(r);
   }, 90_000);
@@ -160,7 +185,7 @@ describe('live migration failures: the source keeps running (root, network names
     const sec = [...px.sections].reverse().find((s) => s.offset <= off)!;
     expect(sec).toMatchObject({ type: SECTION.RAM_PAGES, round: 0 });
     expectTrafficStillRunning(r.t.rx, 24_000, 'the failure');
-    await expectFailedBack(r, m.outcome, 'precopy', /crc/i);
+    await expectFailedBack(r, m, 'precopy', /crc/i);
     await expectDestinationGone(r, false);
     expect((await r.dst.exited).stderr).toMatch(/crc/i);
     await expectSourceTrafficIntact(r);
@@ -216,12 +241,12 @@ describe('live migration failures: the source keeps running (root, network names
       if (Date.now() > deadline) throw new Error(`pre-copy never reached 8 MiB; monitor: ${JSON.stringify(r.mon.events.slice(-3))}`);
       await new Promise((res) => setTimeout(res, 20));
     }
-    const cancel = await vfmedRun(['migrate', '--guest', r.t.monitor, '--cancel', '--json']);
+    const cancel = await vfmedRun(['migrate', '--guest', r.t.monitor, '--cancel']);
     expect(cancel.code, describeRun(cancel)).toBe(0);
     const m = await migrating;
     expectTrafficStillRunning(r.t.rx, 24_000, 'the cancel');
     expect(m.run.code, describeRun(m.run)).not.toBe(0);
-    await expectFailedBack(r, m.outcome, 'precopy', /cancel/);
+    await expectFailedBack(r, m, 'precopy', /cancel/);
     px.resume();
     await expectDestinationGone(r, false);
     await expectSourceTrafficIntact(r);

@@ -54,6 +54,7 @@ describe('live migration between two hosts (root, network namespaces)', () => {
       expect(m.run.code, describeRun(m.run)).toBe(0);
       const done = m.outcome!;
       expect(done, describeRun(m.run)).toMatchObject({ event: 'completed', tracker });
+      expect(m.summary).toMatchObject({ result: 'completed', tracker, ram_verified: true });
       expectTrafficStillRunning(t.rx, count, 'the switchover');
 
       // What the monitor saw matches what the command printed, in the contract's order.

@@ -100,6 +100,8 @@ export interface MigrateResult {
   lines: Array<Record<string, unknown>>;
   /** the completed or failed event */
   outcome: Record<string, unknown> | undefined;
+  /** the command's own summary object (`result`: completed | failed), printed last */
+  summary: Record<string, unknown> | undefined;
 }
 
 /** `vfmed migrate --guest MONITOR --to TO --json args...`, to its end (bounded). */
@@ -118,7 +120,8 @@ export function parseJsonLines(out: string): Omit<MigrateResult, 'run'> {
     } catch { /* a human line */ }
   }
   const outcome = [...lines].reverse().find((l) => l['event'] === 'completed' || l['event'] === 'failed');
-  return { lines, outcome };
+  const summary = [...lines].reverse().find((l) => typeof l['result'] === 'string');
+  return { lines, outcome, summary };
 }
 
 export function describeRun(r: Run): string {
