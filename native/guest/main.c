@@ -83,6 +83,12 @@ static const char usage_text[] =
 "      --resume             continue the guest found in --ram-file (no reset, no init)\n"
 "      --load-from FILE     with --resume: load this VF state into the device first\n"
 "      --lat-samples N      keep the last N trapped-store latencies for the summary\n"
+"live migration between hosts (docs/live-migration.md):\n"
+"      --monitor PATH       monitor socket (JSON lines: migrate, migrate-cancel,\n"
+"                           query-migrate; events)\n"
+"      --incoming tcp:ADDR:PORT  destination: reserve the VF, accept one migration\n"
+"                           on ADDR:PORT (port 0: any, printed), load it, go on\n"
+"      --ram-fill zero|random  what RAM outside the driver's layout holds at start\n"
 "output and timing:\n"
 "      --stats-interval MS  period of stats lines (default 1000; 0 = summary only)\n"
 "      --busy-poll          never sleep when idle\n"
@@ -102,6 +108,7 @@ enum {
 	OPT_LAT_OP, OPT_LAT_WARMUP,
 	OPT_QUEUES, OPT_POSTED, OPT_RX_REPOST, OPT_RX_BUF_KIB, OPT_TX_SPLIT, OPT_REINIT_AFTER, OPT_MIGRATE_TO,
 	OPT_MIGRATION_V1, OPT_PRECOPY_MS, OPT_PRECOPY_RX_HOLD, OPT_SAVE_TO, OPT_RESUME, OPT_LOAD_FROM, OPT_LAT_SAMPLES,
+	OPT_MONITOR, OPT_INCOMING, OPT_RAM_FILL,
 };
 
 static const struct option long_opts[] = {
@@ -153,6 +160,9 @@ static const struct option long_opts[] = {
 	{ "resume", no_argument, NULL, OPT_RESUME },
 	{ "load-from", required_argument, NULL, OPT_LOAD_FROM },
 	{ "lat-samples", required_argument, NULL, OPT_LAT_SAMPLES },
+	{ "monitor", required_argument, NULL, OPT_MONITOR },
+	{ "incoming", required_argument, NULL, OPT_INCOMING },
+	{ "ram-fill", required_argument, NULL, OPT_RAM_FILL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -207,6 +217,32 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	for (int i = 0; i < 6; i++)
 		mac[i] = (uint8_t)v[i];
 	return 0;
+}
+
+/* tcp:HOST:PORT with a numeric port; HOST may be empty (any) or [V6]. */
+static int valid_incoming(const char *s)
+{
+	const char *colon, *p;
+
+	if (strncmp(s, "tcp:", 4))
+		return 0;
+	s += 4;
+	if (*s == '[') {
+		const char *end = strchr(s, ']');
+		if (!end || end[1] != ':' || end - s > 64)
+			return 0;
+		colon = end + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || strchr(s, ':') != colon || colon - s > 64)
+			return 0;
+	}
+	if (!colon[1] || strlen(colon + 1) > 5)
+		return 0;
+	for (p = colon + 1; *p; p++)
+		if (*p < '0' || *p > '9')
+			return 0;
+	return atoi(colon + 1) <= 65535;
 }
 
 static int parse_workload(const char *s, enum vfmed_workload *w)
@@ -369,6 +405,20 @@ static int parse_args(int argc, char **argv, struct vfmed_opts *o)
 		case OPT_RESUME: o->resume = 1; break;
 		case OPT_LOAD_FROM: o->load_from = optarg; break;
 		case OPT_LAT_SAMPLES: NUM(o->lat_samples, 100000, 0, "--lat-samples"); break;
+		case OPT_MONITOR: o->monitor = optarg; break;
+		case OPT_INCOMING:
+			if (!valid_incoming(optarg))
+				return usage_error("invalid --incoming '%s' (tcp:ADDR:PORT, tcp:[V6]:PORT, tcp::PORT)", optarg);
+			o->incoming = optarg;
+			break;
+		case OPT_RAM_FILL:
+			if (!strcmp(optarg, "zero"))
+				o->ram_fill_random = 0;
+			else if (!strcmp(optarg, "random"))
+				o->ram_fill_random = 1;
+			else
+				return usage_error("invalid value '%s' for --ram-fill (zero, random)", optarg);
+			break;
 		default: return usage_error("%s", "invalid option");
 		}
 	}
@@ -409,6 +459,12 @@ static int parse_args(int argc, char **argv, struct vfmed_opts *o)
 		return usage_error("%s", "--resume needs --ram-file: the guest RAM to continue from");
 	if (o->load_from && !o->resume)
 		return usage_error("%s", "--load-from needs --resume");
+	if (o->incoming && !o->socket)
+		return usage_error("%s", "--incoming needs --socket (the VF that receives the guest)");
+	if (o->incoming && (o->resume || o->migrate_to || o->save_to))
+		return usage_error("%s", "--incoming excludes --resume, --migrate-to and --save-to");
+	if ((o->monitor || o->incoming) && o->workload == VFMED_WL_MMIO_LAT)
+		return usage_error("%s", "live migration does not apply to mmio-lat");
 	if (o->workload == VFMED_WL_ECHO && !o->ip_set)
 		return usage_error("%s", "echo needs --ip A.B.C.D");
 	if (o->pcap && o->workload != VFMED_WL_TXGEN && o->workload != VFMED_WL_LOOPBACK)

@@ -3,6 +3,8 @@
  * mmio-trap.c - SIGSEGV-based MMIO emulation for trap windows (see mmio-trap.h).
  *
  * Handler flow for a fault at address A with RIP = R:
+ *   0. A write fault in write-protected guest RAM (migration dirty tracking, ram-dirty.h):
+ *      mark the page, make it writable, return: the store re-executes.
  *   1. A inside a registered window and si_code == SEGV_ACCERR (the page is PROT_NONE)?
  *      Otherwise: restore SIG_DFL and re-raise -> ordinary crash with a core.
  *   2. Decode the bytes at R. Undecodable: print them and abort().
@@ -23,6 +25,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "ram-dirty.h"
 #include "sigsafe.h"
 #include "x86-decode.h"
 
@@ -112,6 +115,10 @@ static void on_segv(int sig, siginfo_t *si, void *ucv)
 	int id, wid, rc, saved_errno = errno;
 
 	(void)sig;
+	/* A store to write-protected guest RAM while migration tracks dirty pages: marked and
+	 * made writable again; returning re-executes the store. */
+	if (si->si_code == SEGV_ACCERR && vfmed_ram_dirty_fault(addr))
+		goto out;
 	w = find_window(addr, &id);
 	if (!w || si->si_code != SEGV_ACCERR) {
 		reraise_default();

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "mmio-trap.h"
+#include "monitor.h"
 #include "region-info.h"
 #include "sigsafe.h"
 #include "stats-json.h"
@@ -218,6 +219,15 @@ static int refresh_layout(struct vfmed_runner *r, int initial)
 	return 0;
 }
 
+int vfmed_runner_layout_sync(struct vfmed_runner *r)
+{
+	uint64_t v;
+
+	if (r->layout_fd >= 0 && read(r->layout_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return -errno;
+	return refresh_layout(r, 0);
+}
+
 static int setup_layout_irq(struct vfmed_runner *r)
 {
 	struct vfu_irq_info ii;
@@ -336,6 +346,20 @@ int vfmed_runner_reinit(struct vfmed_runner *r)
 
 /* ---- setup / teardown ------------------------------------------------------------------ */
 
+/* --ram-fill random: RAM the layout does not use gets pseudo-random bytes (xorshift64*,
+ * fixed seed), so a migration has to move every byte of it. */
+static void fill_random(struct vfmed_runner *r, uint64_t from)
+{
+	uint64_t x = 0x9E3779B97F4A7C15ull;
+
+	for (uint64_t *p = (uint64_t *)(r->ram.host + from); p < (uint64_t *)(r->ram.host + r->ram.size); p++) {
+		x ^= x >> 12;
+		x ^= x << 25;
+		x ^= x >> 27;
+		*p = x * 0x2545F4914F6CDD1Dull;
+	}
+}
+
 static int setup_ram(struct vfmed_runner *r)
 {
 	const struct vfmed_opts *o = r->o;
@@ -352,6 +376,10 @@ static int setup_ram(struct vfmed_runner *r)
 	rc = vfmed_guest_ram_open(&r->ram, o->ram_size, o->ram_file, o->ram_offset, o->ram_base);
 	if (rc)
 		return err(rc, "guest RAM", o->ram_file);
+	r->vf.ram = &r->ram;
+	r->vf.mbx_timeout_ms = (unsigned)o->mbx_ms;
+	if (o->incoming)
+		return 0;   /* the guest state arrives with the migration (mig-incoming.c) */
 	if (o->resume) {
 		r->vf.st = vfmed_guest_state_find(&r->ram, &why);
 		if (!r->vf.st)
@@ -361,9 +389,9 @@ static int setup_ram(struct vfmed_runner *r)
 		r->vf.st = vfmed_guest_state_init(&r->ram, o->tx_ring, o->rx_ring, o->queues, o->rx_sets, &why);
 		if (!r->vf.st)
 			return err(-EINVAL, "guest RAM layout", why);
+		if (o->ram_fill_random)
+			fill_random(r, need);
 	}
-	r->vf.ram = &r->ram;
-	r->vf.mbx_timeout_ms = (unsigned)o->mbx_ms;
 	return 0;
 }
 
@@ -457,6 +485,13 @@ static int setup_vfio_user(struct vfmed_runner *r)
 	if (rc)
 		return rc;
 	r->connected = 1;
+	if (o->incoming) {
+		/* The VF is ours (reserved) from here; it receives the migrated state. */
+		rc = vfmed_migin_run(r);
+		if (!rc)
+			r->resumed = 1;
+		return rc;
+	}
 	if (o->resume) {
 		/* The VF continues a guest: never reset it. Its state either is there already
 		 * or comes from --load-from, after guest RAM is mapped (the device resumes DMA
@@ -498,6 +533,11 @@ int vfmed_runner_setup(struct vfmed_runner *r, const struct vfmed_opts *o)
 	rc = setup_ram(r);
 	if (rc)
 		return rc;
+	if (o->monitor) {
+		rc = vfmed_live_monitor_open(r, o->monitor);
+		if (rc)
+			return err(rc, "--monitor", o->monitor);
+	}
 	rc = vfmed_bar_reserve(&r->bar, VFMED_VF_BAR0_SIZE);
 	if (rc)
 		return err(rc, "reserving the BAR0 address range", NULL);
@@ -518,6 +558,8 @@ int vfmed_runner_setup(struct vfmed_runner *r, const struct vfmed_opts *o)
 	r->start_ns = r->last_stats_ns = vfmed_now_ns();
 	r->pace_base = r->vf.st->tx_generated;
 	vfmed_json_init(r);
+	if (o->incoming)
+		vfmed_migin_announce(r);   /* the bridges learn where the guest's MAC went */
 	return 0;
 }
 
@@ -560,7 +602,19 @@ enum vfmed_stop vfmed_runner_service(struct vfmed_runner *r, uint64_t now_ns)
 		if (vfmed_runner_reinit(r))
 			return VFMED_STOP_ERROR;
 	}
-	if (vfmed_migrate_requested && r->mig.phase == VFMED_MIG_IDLE) {
+	if (r->live.mon && now_ns - r->last_monitor_poll_ns >= 1000000) {
+		r->last_monitor_poll_ns = now_ns;
+		vfmed_monitor_service(r->live.mon);
+	}
+	if (r->live.out) {
+		int st = vfmed_migout_service(r, now_ns);
+		if (st != VFMED_RUN_ON) {
+			if (st == VFMED_STOP_MIGRATED)
+				r->migrated_out = 1;  /* the VF state and the guest left */
+			return (enum vfmed_stop)st;
+		}
+	}
+	if (vfmed_migrate_requested && r->mig.phase == VFMED_MIG_IDLE && !r->live.out) {
 		vfmed_migrate_requested = 0;
 		if (o->save_to) {
 			if (vfmed_mig_save_file(r))
@@ -588,7 +642,12 @@ enum vfmed_stop vfmed_runner_service(struct vfmed_runner *r, uint64_t now_ns)
 
 void vfmed_runner_teardown(struct vfmed_runner *r)
 {
-	int keep = r->migrated_out;  /* the VF belongs to whoever loads the saved state */
+	int keep;
+
+	if (r->live.out)
+		vfmed_migout_abort(r, "the runner is stopping");
+	vfmed_live_close(r);
+	keep = r->migrated_out;  /* the VF belongs to whoever loads the saved state */
 
 	if (!keep && r->vf.st && (r->vf.st->flags & VFMED_GS_F_RINGS_UP) && !r->vfu.broken)
 		vfmed_igbvf_rings_down(&r->vf);

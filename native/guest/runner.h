@@ -15,6 +15,7 @@
 #include "pcap-reader.h"
 #include "guest-ram.h"
 #include "igbvf-pmd.h"
+#include "mig-live.h"
 #include "migrate.h"
 #include "vfio-user-client.h"
 
@@ -83,6 +84,10 @@ struct vfmed_opts {
 	int precopy_rx_hold;         /* no RX polling in PRE_COPY (frames queue in the device) */
 	int resume;                  /* guest RAM (--ram-file) holds a running guest: go on */
 	uint32_t lat_samples;        /* keep up to this many trapped-write latencies */
+	/* Live migration between hosts (mig-live.h). */
+	const char *monitor;         /* --monitor: UNIX socket for monitor clients */
+	const char *incoming;        /* --incoming tcp:ADDR:PORT: destination mode */
+	int ram_fill_random;         /* --ram-fill random: unused RAM holds pseudo-random bytes */
 };
 
 struct vfmed_runner {
@@ -98,6 +103,7 @@ struct vfmed_runner {
 	int layout_fd;               /* eventfd of the layout IRQ, -1 if none */
 	uint64_t layout_changes;
 	uint64_t last_layout_poll_ns;
+	uint64_t last_monitor_poll_ns;
 	uint64_t start_ns, last_stats_ns;
 	uint64_t pace_base;          /* tx_generated when pacing started (resumable) */
 	uint64_t last_tx_packets, last_rx_packets;
@@ -109,6 +115,7 @@ struct vfmed_runner {
 	int resumed;                 /* the guest state came from RAM (--resume) */
 	int migrated_out;            /* the VF state left with --save-to: release nothing */
 	struct vfmed_mig mig;
+	struct vfmed_live live;      /* cross-host live migration (mig-live.h) */
 	/* Trapped BAR0 store latency (SIGSEGV to resume), ns. */
 	uint64_t lat_hist[64];       /* bucket b: [2^b, 2^(b+1)) ns */
 	uint64_t lat_count, lat_sum, lat_max;
@@ -129,6 +136,7 @@ enum vfmed_stop {
 	VFMED_STOP_SIGNAL = 2,
 	VFMED_STOP_ERROR = 3,   /* e.g. the layout could not be re-queried */
 	VFMED_STOP_SAVED = 4,   /* --save-to: the VF state left for another runner */
+	VFMED_STOP_MIGRATED = 5,/* live migration completed: the guest runs on the destination */
 };
 
 /* Periodic work between driver iterations: layout notifications, stats lines, duration.
@@ -146,6 +154,9 @@ int vfmed_runner_open(struct vfmed_runner *r, struct vfmed_vfu *c, const char *p
 int vfmed_runner_bind(struct vfmed_runner *r, int map_dma, int reset);
 /* Memory decoding and bus mastering on, identity checked, on connection c. */
 int vfmed_runner_pci_config(struct vfmed_runner *r, struct vfmed_vfu *c);
+/* Consumes a pending layout notification and re-queries/applies/acknowledges BAR0's
+ * layout now (a migrating VMM that just made the server trap pages). 0 or -errno. */
+int vfmed_runner_layout_sync(struct vfmed_runner *r);
 /* Handled frames passed opts.reinit_after: VF reset + rings, once. */
 int vfmed_runner_reinit(struct vfmed_runner *r);
 

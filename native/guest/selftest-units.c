@@ -3,7 +3,8 @@
  * selftest-units.c - `vfmed-guest selftest-units`: table-driven checks of the pure parts of
  * the runner that the end-to-end tests only reach with well-formed input: the
  * GET_REGION_INFO reply validator, the VERSION capability parser, sequence accounting,
- * the frame tag and the ARP/ICMP responder. Prints one JSON line; exit 0 only if all pass.
+ * the frame tag, the ARP/ICMP responder, and the live-migration pieces
+ * (selftest-migration.c). Prints one JSON line; exit 0 only if all pass.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -308,6 +309,7 @@ int vfmed_selftest_units(void)
 	test_json();
 	test_seq();
 	test_frames();
+	vfmed_selftest_migration(&checks, &fails);
 	printf("{\"type\":\"selftest\",\"name\":\"units\",\"checks\":%u,\"failures\":%u,\"ok\":%s}\n",
 	       checks, fails, fails ? "false" : "true");
 	fflush(stdout);

@@ -32,6 +32,10 @@ int vfmed_selftest_decoder(int argc, char **argv);
 /* `vfmed-guest selftest-units`: parsers, sequence accounting, frames; returns exit status. */
 int vfmed_selftest_units(void);
 
+/* Live-migration codec, monitor requests and dirty tracking (selftest-migration.c); adds
+ * to the counters of selftest-units. */
+void vfmed_selftest_migration(unsigned *checks, unsigned *fails);
+
 /* Compiler-generated volatile accesses against window 0 (bar, backed by fake);
  * returns the number of checks made, failures go through st_fail(). */
 unsigned vfmed_selftest_compiled(uint8_t *bar, struct st_fake *fake);

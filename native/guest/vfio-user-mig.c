@@ -128,6 +128,105 @@ int vfmed_vfu_mig_write(struct vfmed_vfu *c, const void *buf, uint32_t len)
 	return rc;
 }
 
+int vfmed_vfu_precopy_info(struct vfmed_vfu *c, uint64_t *initial, uint64_t *dirty)
+{
+	uint64_t d[2];
+	uint32_t n = 0;
+	int rc = vfmed_vfu_feature(c, VFU_FEATURE_GET | VFMED_FEATURE_PRECOPY_INFO, NULL, 0, d,
+				   sizeof(d), &n);
+	if (!rc && n != sizeof(d))
+		return proto(c, "PRECOPY_INFO reply is not 16 data bytes");
+	if (!rc) {
+		*initial = d[0];
+		*dirty = d[1];
+	}
+	return rc;
+}
+
+int vfmed_vfu_mig_data_size(struct vfmed_vfu *c, uint64_t *bytes)
+{
+	uint32_t n = 0;
+	int rc = vfmed_vfu_feature(c, VFU_FEATURE_GET | VFU_FEATURE_MIG_DATA_SIZE, NULL, 0, bytes,
+				   sizeof(*bytes), &n);
+	if (!rc && n != sizeof(*bytes))
+		return proto(c, "MIG_DATA_SIZE reply is not 8 data bytes");
+	return rc;
+}
+
+int vfmed_vfu_tracker_get(struct vfmed_vfu *c, uint32_t *mode)
+{
+	uint32_t n = 0;
+	int rc = vfmed_vfu_feature(c, VFU_FEATURE_GET | VFMED_FEATURE_DIRTY_TRACKER, NULL, 0, mode,
+				   sizeof(*mode), &n);
+	if (!rc && n != sizeof(*mode))
+		return proto(c, "DIRTY_TRACKER reply is not 4 data bytes");
+	return rc;
+}
+
+int vfmed_vfu_tracker_set(struct vfmed_vfu *c, uint32_t mode)
+{
+	return vfmed_vfu_feature(c, VFU_FEATURE_SET | VFMED_FEATURE_DIRTY_TRACKER, &mode, sizeof(mode),
+				 NULL, 0, NULL);
+}
+
+int vfmed_vfu_dma_logging_start(struct vfmed_vfu *c, uint64_t iova, uint64_t len, uint64_t page_size)
+{
+	/* { u64 page_size, u32 num_ranges, u32 reserved, {u64 iova, u64 length} } */
+	uint8_t d[32] = { 0 };
+	uint32_t one = 1;
+
+	memcpy(d, &page_size, 8);
+	memcpy(d + 8, &one, 4);
+	memcpy(d + 16, &iova, 8);
+	memcpy(d + 24, &len, 8);
+	return vfmed_vfu_feature(c, VFU_FEATURE_SET | VFU_FEATURE_DMA_LOGGING_START, d, sizeof(d),
+				 NULL, 0, NULL);
+}
+
+int vfmed_vfu_dma_logging_stop(struct vfmed_vfu *c)
+{
+	return vfmed_vfu_feature(c, VFU_FEATURE_SET | VFU_FEATURE_DMA_LOGGING_STOP, NULL, 0, NULL, 0, NULL);
+}
+
+int vfmed_vfu_dma_logging_report(struct vfmed_vfu *c, uint64_t iova, uint64_t len,
+				 uint64_t page_size, uint64_t *bitmap, uint32_t bitmap_bytes)
+{
+	/* Request { argsz, flags, u64 iova, u64 length, u64 page_size }; the reply echoes the
+	 * 24 bytes and appends the bitmap (argsz: the largest reply we accept). */
+	uint8_t req[8 + 24];
+	struct vfu_device_feature h = {
+		.argsz = (uint32_t)(8 + 24 + bitmap_bytes),
+		.flags = VFU_FEATURE_GET | VFU_FEATURE_DMA_LOGGING_REPORT,
+	};
+	uint32_t cap = 8 + 24 + bitmap_bytes;
+	uint8_t *rep;
+	struct vfu_xfer x = { .req = req, .req_len = sizeof(req) };
+	int rc;
+
+	if (bitmap_bytes % 8 || (uint64_t)bitmap_bytes * 8 * page_size < len || cap > c->max_data_xfer + 32)
+		return -EINVAL;
+	memcpy(req, &h, 8);
+	memcpy(req + 8, &iova, 8);
+	memcpy(req + 16, &len, 8);
+	memcpy(req + 24, &page_size, 8);
+	rep = malloc(cap);
+	if (!rep)
+		return -ENOMEM;
+	x.rep = rep;
+	x.rep_cap = cap;
+	rc = vfmed_vfu_call(c, VFU_CMD_DEVICE_FEATURE, &x);
+	if (!rc) {
+		struct vfu_device_feature echo;
+		memcpy(&echo, rep, sizeof(echo));
+		if (x.rep_len != cap || echo.flags != h.flags || memcmp(rep + 8, req + 8, 24))
+			rc = proto(c, "DMA_LOGGING_REPORT reply does not match the request");
+		else
+			memcpy(bitmap, rep + 32, bitmap_bytes);
+	}
+	free(rep);
+	return rc;
+}
+
 int vfmed_vfu_region_read_buf(struct vfmed_vfu *c, uint32_t region, uint64_t off, void *buf,
 			      uint32_t len)
 {

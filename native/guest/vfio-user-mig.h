@@ -30,6 +30,22 @@ int vfmed_vfu_mig_set_state(struct vfmed_vfu *c, uint32_t state);
 int vfmed_vfu_mig_read(struct vfmed_vfu *c, void *buf, uint32_t cap);
 int vfmed_vfu_mig_write(struct vfmed_vfu *c, const void *buf, uint32_t len);
 
+/* PRECOPY_INFO (vfmed 0xf001): initial and dirty bytes still to read in PRE_COPY. */
+int vfmed_vfu_precopy_info(struct vfmed_vfu *c, uint64_t *initial, uint64_t *dirty);
+/* MIG_DATA_SIZE: the device's estimate of its stop-copy data. */
+int vfmed_vfu_mig_data_size(struct vfmed_vfu *c, uint64_t *bytes);
+/* VFMED_DIRTY_TRACKER (vfmed 0xf002): u32 mode VFMED_TRACKER_*. */
+int vfmed_vfu_tracker_get(struct vfmed_vfu *c, uint32_t *mode);
+int vfmed_vfu_tracker_set(struct vfmed_vfu *c, uint32_t mode);
+
+/* DMA_LOGGING_START over one IOVA range at page_size, STOP, and REPORT: the bitmap of
+ * [iova, iova + len) (one bit per page, LSB first, u64 words; bitmap_bytes must be
+ * the whole-word size) is written to `bitmap` and cleared in the device. */
+int vfmed_vfu_dma_logging_start(struct vfmed_vfu *c, uint64_t iova, uint64_t len, uint64_t page_size);
+int vfmed_vfu_dma_logging_stop(struct vfmed_vfu *c);
+int vfmed_vfu_dma_logging_report(struct vfmed_vfu *c, uint64_t iova, uint64_t len,
+				 uint64_t page_size, uint64_t *bitmap, uint32_t bitmap_bytes);
+
 /* REGION_READ/WRITE of len bytes (split into max_data_xfer_size pieces). */
 int vfmed_vfu_region_read_buf(struct vfmed_vfu *c, uint32_t region, uint64_t off, void *buf,
 			      uint32_t len);

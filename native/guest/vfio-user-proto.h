@@ -199,6 +199,9 @@ static_assert(sizeof(struct vfu_irq_set) == 20, "vfio_irq_set is 20 bytes");
 #define VFU_FEATURE_PROBE              (1u << 18)
 #define VFU_FEATURE_MIGRATION          1u
 #define VFU_FEATURE_MIG_DEVICE_STATE   2u
+#define VFU_FEATURE_DMA_LOGGING_START  6u
+#define VFU_FEATURE_DMA_LOGGING_STOP   7u
+#define VFU_FEATURE_DMA_LOGGING_REPORT 8u
 #define VFU_FEATURE_MIG_DATA_SIZE      9u
 #define VFMED_FEATURE_PRECOPY_INFO     0xF001u   /* vfmed: {u64 initial_bytes, u64 dirty_bytes} */
 #define VFMED_FEATURE_DIRTY_TRACKER    0xF002u   /* vfmed: u32 mode (below), GET/SET */
@@ -314,6 +317,11 @@ static_assert(VFU_FEATURE_SET == VFIO_DEVICE_FEATURE_SET, "feature set");
 static_assert(VFU_FEATURE_PROBE == VFIO_DEVICE_FEATURE_PROBE, "feature probe");
 static_assert(VFU_FEATURE_MIGRATION == VFIO_DEVICE_FEATURE_MIGRATION, "feature migration");
 static_assert(VFU_FEATURE_MIG_DEVICE_STATE == VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, "mig state");
+#ifdef VFIO_DEVICE_FEATURE_DMA_LOGGING_START
+static_assert(VFU_FEATURE_DMA_LOGGING_START == VFIO_DEVICE_FEATURE_DMA_LOGGING_START, "logging start");
+static_assert(VFU_FEATURE_DMA_LOGGING_STOP == VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP, "logging stop");
+static_assert(VFU_FEATURE_DMA_LOGGING_REPORT == VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT, "logging report");
+#endif
 static_assert(VFU_MIGRATION_STOP_COPY == VFIO_MIGRATION_STOP_COPY, "stop copy flag");
 static_assert(VFU_MIGRATION_P2P == VFIO_MIGRATION_P2P, "p2p flag");
 static_assert((int)VFU_MIG_STOP_COPY == (int)VFIO_DEVICE_STATE_STOP_COPY, "stop copy state");

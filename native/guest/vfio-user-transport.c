@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include "vfio-user-client.h"
+#include "ram-dirty.h"
 
 #include <errno.h>
 #include <string.h>
@@ -232,6 +233,9 @@ static int serve_server_cmd(struct vfmed_vfu *c, const struct vfu_hdr *h, int *f
 		rc = drain(c, plen);
 		return rc ? rc : send_error_reply(c, h, a.count != plen ? EINVAL : EFAULT);
 	}
+	/* recv into write-protected RAM would fail with EFAULT instead of faulting: mark the
+	 * pages dirty and writable first (no-op unless migration tracks dirty pages). */
+	vfmed_ram_dirty_prepare_write(host, plen);
 	rc = recv_exact(c, host, plen, NULL, 0, NULL);
 	if (rc)
 		return rc;

@@ -119,8 +119,16 @@ static void rx_forward(void *ctx, unsigned q, uint8_t *frame, uint16_t len)
 {
 	struct wl *w = ctx;
 	struct vfmed_guest_state *st = w->st;
-	uint8_t *buf = vfmed_igbvf_tx_buf(w->vf, q);
+	uint8_t *buf;
 
+	/* A broadcast ARP/RARP (another guest's self-announce after a migration, a gratuitous
+	 * ARP) is not traffic to forward: sending it back would answer for someone else. */
+	if (len >= 14 && (frame[0] & 1) &&
+	    ((frame[12] == 0x08 && frame[13] == 0x06) || (frame[12] == 0x80 && frame[13] == 0x35))) {
+		st->rx_untagged++;
+		return;
+	}
+	buf = vfmed_igbvf_tx_buf(w->vf, q);
 	if (!buf) {
 		st->tx_drops++;
 		return;
@@ -195,9 +203,11 @@ static int drained(struct wl *w)
 		return 0;
 	if (w->o->workload != VFMED_WL_LOOPBACK)
 		return 1;
+	/* Only frames that carry our tag (or were ours but damaged) answer for what we sent:
+	 * untagged ones (another guest's self-announce broadcast, foreign traffic) are not. */
 	for (unsigned s = 0; s < VFMED_MAX_STREAMS; s++)
 		back += st->rx[s].received + st->rx[s].duplicated + st->rx[s].stale;
-	return back + st->rx_corrupted + st->rx_untagged >= st->tx_generated;
+	return back + st->rx_corrupted >= st->tx_generated;
 }
 
 static void idle_pause(unsigned *idle)
@@ -302,6 +312,9 @@ int vfmed_workload_run(struct vfmed_runner *r)
 		case VFMED_STOP_SAVED:
 			reason = "saved";
 			goto stop;
+		case VFMED_STOP_MIGRATED:
+			reason = "migrated";
+			goto stop;
 		}
 		if (!goal_ns && goal_reached(&w))
 			goal_ns = now;
@@ -315,7 +328,7 @@ int vfmed_workload_run(struct vfmed_runner *r)
 				break;
 			}
 		}
-		if (work || o->busy_poll)
+		if (work || o->busy_poll || r->live.busy)
 			idle = 0;
 		else
 			idle_pause(&idle);

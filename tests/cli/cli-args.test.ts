@@ -24,6 +24,7 @@ const usageErrors: [string, string[], RegExp][] = [
   ['replay: no file', ['replay'], /^vfmed: error: missing required argument 'file'$/],
   ['replay: bad loop', ['replay', 'x.pcap', '--loop', '-1'], /option '--loop <n>' argument '-1' is invalid/],
   ['guest: --vf out of range', ['guest', 'rxsink', '--vf', '8'], /^vfmed: error: option '--vf' argument '8' is invalid\. expected a VF number 0\.\.7\.$/],
+  ['start: bad --dirty-tracking', ['start', '--dirty-tracking', 'pml'], /^vfmed: error: option '--dirty-tracking <mode>' argument 'pml' is invalid\. expected one of tail-trap, device-log, all\.$/],
   ['guest: --vf without value', ['guest', 'rxsink', '--vf'], /^vfmed: error: option '--vf' argument missing$/],
   ['frames not a number', ['demo', '--frames', 'abc'], /argument 'abc' is invalid/],
   ['frames fractional', ['demo', '-n', '1.5'], /argument '1\.5' is invalid/],
