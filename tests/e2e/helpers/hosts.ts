@@ -24,6 +24,7 @@ import { DaemonProc } from './daemon-proc.js';
 const NS_PREFIX = 'vfmig';
 const TAP = 'vfmtap';
 const BRIDGE = 'br0';
+const TAP_QUEUE = 20_000;
 
 /** Runs `ip args...`; throws with ip's own message. */
 export function ip(...args: string[]): string {
@@ -137,8 +138,11 @@ export class Host {
       uplink: { tap: { name: TAP } },
     }));
     this.daemon = await DaemonProc.start(['--config', cfg, ...(c.args ?? [])], `mig${this.name}`, this.via);
-    // The TAP exists once the control socket answers; it becomes a bridge port.
+    // The TAP exists once the control socket answers; it becomes a bridge port. Its queue
+    // towards the daemon (tun's default: 500 frames) is what a burst from the bridge fills
+    // first: room for the catch-up burst of a sender held back during a switchover.
     ip('-n', this.ns, 'link', 'set', TAP, 'master', BRIDGE);
+    ip('-n', this.ns, 'link', 'set', TAP, 'txqueuelen', String(TAP_QUEUE));
     ip('-n', this.ns, 'link', 'set', TAP, 'up');
   }
 
@@ -259,6 +263,35 @@ export class HostPair {
   clientRun(cmd: string[], timeoutMs = 30_000): { status: number | null; stdout: string; stderr: string } {
     const r = spawnSync('ip', ['netns', 'exec', this.clientNs, ...cmd], { encoding: 'utf8', timeout: timeoutMs });
     return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  }
+
+  /**
+   * Where frames could have been dropped, for a failure message: each daemon's uplink and
+   * VF counters, and the kernel's drop counters of every link in the host namespaces.
+   */
+  async diagnostics(): Promise<string> {
+    const out: string[] = [];
+    for (const h of [this.a, this.b]) {
+      try {
+        const st = await h.daemon.status();
+        out.push(`${h.name} uplink ${JSON.stringify(st.uplink.tap)} egress ${JSON.stringify(st.uplink.egress)} `
+          + `ingress ${JSON.stringify(st.uplink.ingress)}`);
+        for (const v of st.vfs) {
+          out.push(`${h.name} vf${v.vf} ${v.mac} client ${v.client?.pid ?? '-'} tx ${v.tx.packets} rx ${v.rx.packets} `
+            + `fifoDrops ${v.rx.fifoDrops} dmaErrors ${v.dmaErrors} fifo ${v.fifo.frames}`);
+        }
+      } catch (e) {
+        out.push(`${h.name} status: ${(e as Error).message}`);
+      }
+      const r = spawnSync('ip', ['-n', h.ns, '-s', '-j', 'link', 'show'], { encoding: 'utf8' });
+      try {
+        for (const l of JSON.parse(r.stdout) as Array<{ ifname: string; stats64?: { rx: { dropped: number }; tx: { dropped: number } } }>) {
+          const s = l.stats64;
+          if (s && (s.rx.dropped || s.tx.dropped)) out.push(`${h.name} ${l.ifname} rx_dropped ${s.rx.dropped} tx_dropped ${s.tx.dropped}`);
+        }
+      } catch { /* no JSON: skip */ }
+    }
+    return out.join('\n');
   }
 
   /** Kills the runners, stops the daemons, deletes the namespaces and the temporary files. */
