@@ -137,7 +137,9 @@ describe('live migration failures: the source keeps running (root, network names
     expectTrafficStillRunning(r.t.rx, 24_000, 'the failure');
     // It got that far: pre-copy rounds were reported before the switchover failed.
     expect(r.mon.events.some((e) => e['event'] === 'progress')).toBe(true);
-    await expectFailedBack(r, m, 'switchover');
+    // (the source may have sent everything up to END before the destination died: it then
+    // notices while waiting for CONFIRM)
+    await expectFailedBack(r, m, ['switchover', 'confirm']);
     await expectDestinationGone(r, true);
     await expectSourceTrafficIntact(r);
   }, 90_000);
@@ -169,7 +171,7 @@ describe('live migration failures: the source keeps running (root, network names
     expect(held, describeRun(m.run)).toBe(true);
     expect(px.returns.map((x) => x.name)).not.toContain('CONFIRM');
     expectTrafficStillRunning(r.t.rx, 24_000, 'the timeout');
-    await expectFailedBack(r, m, ['switchover', 'confirm'], /time/i);
+    await expectFailedBack(r, m, ['switchover', 'confirm'], /no CONFIRM/);
     // The source closed the stream: the destination, short of END, gives up.
     await expectDestinationGone(r, false);
     await expectSourceTrafficIntact(r);
@@ -185,9 +187,13 @@ describe('live migration failures: the source keeps running (root, network names
     const sec = [...px.sections].reverse().find((s) => s.offset <= off)!;
     expect(sec).toMatchObject({ type: SECTION.RAM_PAGES, round: 0 });
     expectTrafficStillRunning(r.t.rx, 24_000, 'the failure');
-    await expectFailedBack(r, m, 'precopy', /crc/i);
+    // The destination rejected that section by its CRC and gave up (exit 1). Its ERROR
+    // record usually does not reach the source through this proxy: the destination closes
+    // with the source's bytes unread (an RST), the proxy's next write to it fails and Node
+    // drops what was still unread on that socket. So the source's reason is not checked.
+    await expectFailedBack(r, m, 'precopy');
     await expectDestinationGone(r, false);
-    expect((await r.dst.exited).stderr).toMatch(/crc/i);
+    expect((await r.dst.exited).stderr).toMatch(/RAM_PAGES section .*CRC mismatch/);
     await expectSourceTrafficIntact(r);
   }, 90_000);
 
@@ -199,7 +205,9 @@ describe('live migration failures: the source keeps running (root, network names
     const cases: Array<{ what: string; workload: string[]; stage: string[]; error: RegExp }> = [
       { what: 'RAM size', workload: [...wl, '--ram', String(RAM * 2)], stage: ['setup', 'compat'], error: /ram/i },
       { what: 'queue count', workload: [...wl, '--queues', '2'], stage: ['setup', 'compat'], error: /config|queue|layout/i },
-      { what: 'device parameter', workload: wl, stage: ['compat'], error: /rxFifoBytes|fifo/i },
+      // vfio-user carries an errno, not the mediator's text: the runner reports the refused
+      // MIG_DATA_WRITE, B's daemon log says what differed (checked below)
+      { what: 'device parameter', workload: wl, stage: ['compat'], error: /refused.*initial data/ },
     ];
     r.dst.kill('SIGKILL'); // the rig's own destination is compatible; each case brings its own
     await r.dst.exited;
@@ -221,6 +229,7 @@ describe('live migration failures: the source keeps running (root, network names
       const ex = await dst.finish(30_000);
       expect(ex.code, `${c.what}: ${ex.stderr}`).toBe(1);
     }
+    expect(r.pair.b.daemon.log()).toMatch(/rxFifoBytes/);
     await expectSourceTrafficIntact(r, count);
   }, 120_000);
 
