@@ -68,7 +68,10 @@ export class DaemonProc {
     let gone = false;
     void d.exited.then(() => (gone = true));
     for (let i = 0; i < 300; i++) {
-      if (gone) throw new Error(`vfmed start exited during start-up: ${d.stderr.trim()}`);
+      if (gone) {
+        rmSync(dir, { recursive: true, force: true });
+        throw new Error(`vfmed start exited during start-up: ${d.stderr.trim()}`);
+      }
       try {
         await callDaemon(d.control, 'hello', {}, { timeoutMs: 1000 });
         return d;
@@ -76,6 +79,8 @@ export class DaemonProc {
       await new Promise((r) => setTimeout(r, 50));
     }
     d.child.kill('SIGKILL');
+    await d.exited;
+    rmSync(dir, { recursive: true, force: true });
     throw new Error(`vfmed start did not answer within 15 s: ${d.stderr.trim()}`);
   }
 
