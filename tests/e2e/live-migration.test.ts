@@ -173,6 +173,8 @@ describe('live migration between two hosts (root, network namespaces)', () => {
       expect(gaps.length, JSON.stringify(gaps)).toBeLessThanOrEqual(1);
       for (const [g0, g1] of gaps) expect(g1 - g0 + 1).toBeLessThan(250);
 
+      // The replies after the move left NIC B by its TAP (and crossed both bridges).
+      expect((await pair.b.daemon.status()).uplink.tap!.txFrames).toBeGreaterThanOrEqual(50);
       // The source exited after the move; the destination answered the pings after it.
       expect((await echo.finish(20_000)).code).toBe(0);
       dst.kill('SIGTERM');
