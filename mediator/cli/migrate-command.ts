@@ -102,7 +102,7 @@ async function migrate(f: MigrateFlags): Promise<void> {
   };
   process.on('SIGINT', onSigint);
   try {
-    const reply = await m.request({ cmd: 'migrate', ...argsOf(f) });
+    const reply = await m.request({ cmd: 'migrate', ...argsOf(f) }, 30_000);
     if (!reply.ok) throw failed(`the guest runner refused to migrate: ${reply.error}`);
     for (;;) {
       const { event, raw }: ReceivedEvent = await m.nextEvent();

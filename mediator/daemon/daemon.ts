@@ -208,7 +208,7 @@ export class Daemon {
         driver: 'libvfpf', maxVfs: this.nic.maxVfs, numVfs: this.pf.numVfs(),
         linkSpeedMbps: this.config.uplink.linkSpeedMbps, service: this.#service.counters,
       },
-      vfs: this.vfs.bound.map((b) => vfStatus(this.nic, this.pf, b)),
+      vfs: this.vfs.bound.map((b) => vfStatus(this.nic, this.pf, b, this.mediate?.handle(b.vf)?.status() ?? null)),
       uplink: this.uplink.stats(),
     };
   }

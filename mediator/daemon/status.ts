@@ -17,6 +17,7 @@ export interface QueueStatus {
 
 export interface VfStatus {
   vf: number;
+  /** the MAC in the VF's filter now (all zeros once a migrated-out VF gave it up) */
   mac: string;
   socket: string;
   client: { pid: number; uid: number; since: string | null } | null;
@@ -33,6 +34,9 @@ export interface VfStatus {
   fifo: { frames: number; bytes: number; capacity: number };
   queues: Array<{ rx: QueueStatus; tx: QueueStatus }>;
   trapped: AccessCounts;
+  /** the VF mediate driver's view of the open (tracker, logging, trap, migration state);
+   * null without a client or without the driver */
+  mediate: Record<string, unknown> | null;
 }
 
 export interface DaemonStatus {
@@ -47,7 +51,11 @@ export interface DaemonStatus {
 
 const num = (v: bigint): number => Number(v);
 
-export function vfStatus(nic: NativeNic, pf: PfDriver, b: BoundVf): VfStatus {
+function macString(m: Uint8Array): string {
+  return [...m].map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+export function vfStatus(nic: NativeNic, pf: PfDriver, b: BoundVf, mediate: Record<string, unknown> | null = null): VfStatus {
   const i = nic.vfInfo(b.vf);
   let link: 'up' | 'down' = 'down';
   let cts = false;
@@ -59,7 +67,7 @@ export function vfStatus(nic: NativeNic, pf: PfDriver, b: BoundVf): VfStatus {
     ({ enabled: e, head, tail, size, error });
   return {
     vf: b.vf,
-    mac: b.mac,
+    mac: macString(i.mac),
     socket: b.socket,
     client: b.client ? { pid: b.client.pid, uid: b.client.uid, since: b.attachedAt } : null,
     attaches: b.attaches,
@@ -77,5 +85,6 @@ export function vfStatus(nic: NativeNic, pf: PfDriver, b: BoundVf): VfStatus {
       tx: q(qq.txEnabled, qq.txHead, qq.txTail, qq.txCount, qq.txError),
     })),
     trapped: structuredClone(b.counter.counts),
+    mediate,
   };
 }

@@ -23,7 +23,7 @@ afterEach(async () => {
   rigs = [];
 });
 
-const WORKLOAD = ['--ring', '64', '--size', '200', '--streams', '2', '--stats-interval', '50', '--strict'];
+const WORKLOAD = ['--ring', '64', '--size', '200', '--streams', '2', '--stats-interval', '50', '--strict', '--drain-timeout', '15000'];
 
 async function pair(tag: string, srcArgs: string[], opts: { dstArgs?: string[] } = {}) {
   const a = new DaemonRig(`${tag}a`), b = new DaemonRig(`${tag}b`);
@@ -70,15 +70,17 @@ describe('live migration between two daemons over TCP', () => {
     expect(b.nic.vfInfo(0).rxPackets).toBeGreaterThan(0n);
   });
 
-  it('pre-copy rounds > 1 with traffic: CPU and device dirty pages every round, then switchover', async () => {
+  it.each(['tail-trap', 'device-log'])('pre-copy rounds > 1 with traffic (%s): CPU and device dirty pages every round, then switchover', async (tracker) => {
     const count = 8000;
     const args = ['loopback', ...WORKLOAD, '--rate', '20000', '--count', String(count), '--ram', '8M'];
-    const { src, dst, port, client } = await pair('rounds', args);
+    const { src, dst, port, client } = await pair(`rounds-${tracker}`, args);
     await src.waitFor((l) => l.type === 'stats' && (l['rx_tagged'] as number) > 500, 'traffic flowing');
     // A zero downtime limit can never be met: exactly max_rounds pre-copy rounds.
-    expect(await client.request({ cmd: 'migrate', to: `127.0.0.1:${port}`, downtime_limit_ms: 0, max_rounds: 4 })).toMatchObject({ ok: true });
+    expect(await client.request({ cmd: 'migrate', to: `127.0.0.1:${port}`, downtime_limit_ms: 0, max_rounds: 4, dirty_tracking: tracker }))
+      .toMatchObject({ ok: true });
     const done = await client.event((e) => e['event'] === 'completed' || e['event'] === 'failed', 'the migration to end');
     expect(done['event'], JSON.stringify(done)).toBe('completed');
+    expect(done['tracker']).toBe(tracker);
     const progress = client.events.filter((e) => e['event'] === 'progress');
     expect(progress.map((e) => e['round'])).toEqual([0, 1, 2, 3]);
     expect(progress[0]).toMatchObject({ ram_bytes: 8 << 20, pages_sent: 2048 });
