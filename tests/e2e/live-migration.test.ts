@@ -120,6 +120,7 @@ describe('live migration between two hosts (root, network namespaces)', () => {
       // The daemon's view of B's VF: the same total the guest counted, sources included.
       expect(b.vfs[0]!.rx.packets).toBe(rxSummary['rx_packets']);
       expect(b.vfs[0]!.mac).toBe(GUEST_MAC);
+      expect(a.vfs[1]!.mac, 'NIC A gave the moved guest\'s MAC up').not.toBe(GUEST_MAC);
       expect(before.rx.packets).toBeGreaterThan(0);
     }, 150_000);
   }
