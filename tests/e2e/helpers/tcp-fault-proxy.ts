@@ -8,6 +8,10 @@
 //                 faults: flip one byte at stream offset N · cut after N bytes ·
 //                         cut / pause / resume on command · callbacks on each section
 //
+// Limit: when the destination resets the connection (it closed with bytes unread) while
+// the proxy writes to it, Node destroys that socket before reading what the destination
+// sent just before (e.g. an ERROR record): tcp-flip-relay.py is the faithful relay for that.
+//
 // Parsing only reads the framing (type, payload length, RAM_PAGES round), never checks a
 // CRC: the proxy must forward what it is given, corrupt or not. A section's header is held
 // back until it is complete, so an `onSection` callback runs before any byte of that
