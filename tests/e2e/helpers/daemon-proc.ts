@@ -47,23 +47,31 @@ export class DaemonProc {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stderr = '';
 
-  private constructor(runDir: string, args: string[]) {
+  private constructor(runDir: string, args: string[], via: readonly string[]) {
     this.runDir = runDir;
     this.logFile = join(runDir, 'daemon.log');
-    this.child = spawn(process.execPath, [cliMain, 'start', '--run-dir', runDir, '--log-file', this.logFile, ...args],
-      { stdio: ['ignore', 'ignore', 'pipe'] });
+    const argv = [process.execPath, cliMain, 'start', '--run-dir', runDir, '--log-file', this.logFile, ...args];
+    const [cmd, ...rest] = [...via, ...argv];
+    this.child = spawn(cmd!, rest, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.exited = new Promise((resolve) => this.child.on('close', (code, signal) => resolve({ code, signal })));
   }
 
-  /** Starts `vfmed start --run-dir <fresh dir> args...` and waits until it answers. */
-  static async start(args: string[] = [], name = 'e2e'): Promise<DaemonProc> {
+  /**
+   * Starts `vfmed start --run-dir <fresh dir> args...` and waits until it answers. `via` is
+   * a command prefix that must exec the daemon in place (e.g. `ip netns exec NS`), so the
+   * child's pid stays the daemon's.
+   */
+  static async start(args: string[] = [], name = 'e2e', via: readonly string[] = []): Promise<DaemonProc> {
     const dir = mkdtempSync(join(tmpdir(), `vfmed-${name}-`));
-    const d = new DaemonProc(join(dir, 'run'), args);
+    const d = new DaemonProc(join(dir, 'run'), args, via);
     let gone = false;
     void d.exited.then(() => (gone = true));
     for (let i = 0; i < 300; i++) {
-      if (gone) throw new Error(`vfmed start exited during start-up: ${d.stderr.trim()}`);
+      if (gone) {
+        rmSync(dir, { recursive: true, force: true });
+        throw new Error(`vfmed start exited during start-up: ${d.stderr.trim()}`);
+      }
       try {
         await callDaemon(d.control, 'hello', {}, { timeoutMs: 1000 });
         return d;
@@ -71,6 +79,8 @@ export class DaemonProc {
       await new Promise((r) => setTimeout(r, 50));
     }
     d.child.kill('SIGKILL');
+    await d.exited;
+    rmSync(dir, { recursive: true, force: true });
     throw new Error(`vfmed start did not answer within 15 s: ${d.stderr.trim()}`);
   }
 
