@@ -361,6 +361,7 @@ static int receive(struct in_ctx *c)
 	rc = vfmed_runner_bind(r, 0, 0);
 	if (rc)
 		return failf(c, rc, "binding BAR0 on the destination: %s", strerror(-rc));
+	r->vf.st->migrations++;   /* in guest RAM: the guest counts its moves, as with migrate.c */
 	resume_ns = vfmed_now_ns();
 	{
 		uint64_t conf[2] = { resume_ns, c->verify_ns };

@@ -107,6 +107,7 @@ describe('live migration between two hosts (root, network namespaces)', () => {
       const dev = rxSummary['device'] as { vfgprc: number };
       expect(dev.vfgprc, JSON.stringify(rxSummary)).toBe(rxSummary['rx_packets']);
       expect((txSummary['device'] as { vfgptc: number }).vfgptc).toBe(count);
+      expect(rxSummary['migrations']).toBe(1); // the guest counts its move (in its RAM)
 
       // After the move the frames crossed the bridges: out of A's TAP (NIC A no longer
       // owns the guest's MAC; txgen sends nothing else), every one of them into B's TAP.
