@@ -31,6 +31,14 @@
  * descriptor posted in a way the tracker could not see) the next report marks every logged
  * page dirty: recall is never traded away, only precision.
  *
+ * Tail writes served by the transport's native fast path (mediator/vfio/fast-path.ts) come
+ * back as a log, replayed in order before anything else reaches the tracker (replay(),
+ * and the `pull` hook before a report): each entry is the same harvest + post as
+ * beforeWrite, with the head register and the posted descriptors' addresses as they were
+ * at the write. A replayed harvest marks whole buffers (the write-back length in the ring
+ * may already belong to a later lap), and an entry whose old tail is not the shadow's
+ * leaves its slots unknown (all-dirty if they complete): recall first.
+ *
  * Assumption (as for real hardware that prefetches descriptors): the driver does not rewrite
  * a descriptor it has already handed to the device.
  */
@@ -38,6 +46,7 @@ import * as R from '../hw/vf-regs.js';
 import { DESC_SIZE, VF_NUM_QUEUES, queueOfOffset, rxBufferBytes } from '../hw/vf-regs.js';
 import { PageSet, checkLoggingRanges, checkReportArgs, type DirtyTracker, type IovaRange } from './dirty-tracker.js';
 import { VfmedError } from '../errors.js';
+import type { FastPathTailWrite } from '../vfio/fast-path.js';
 
 /** Current register values of the VF (BAR memory, the device's view). */
 export interface VfRegisterReader {
@@ -59,6 +68,8 @@ const MAX_HI = 0x1fffff;
 export interface TailTrapOptions {
   /** Runs fn with the device quiesced (no descriptor fetched or written meanwhile). */
   freeze?: <T>(fn: () => T) => T;
+  /** Called first by report(): brings tail writes served elsewhere in (replay()). */
+  pull?: () => void;
 }
 
 interface RxShadow {
@@ -143,9 +154,14 @@ export class TailTrapTracker implements DirtyTracker {
   #started = false;
   readonly stats: TailTrapStats = FRESH_STATS();
   readonly #freeze: <T>(fn: () => T) => T;
+  /** Set by whoever serves tail writes outside beforeWrite (the fast path). */
+  pull: (() => void) | null;
+  /** Called after start() and stop(): what must be trapped changed. */
+  onChange: (() => void) | null = null;
 
   constructor(private readonly regs: VfRegisterReader, private readonly mem: GuestMemoryReader, opts: TailTrapOptions = {}) {
     this.#freeze = opts.freeze ?? ((fn) => fn());
+    this.pull = opts.pull ?? null;
   }
 
   get started(): boolean {
@@ -168,14 +184,18 @@ export class TailTrapTracker implements DirtyTracker {
       }
     });
     this.#started = true;
+    this.onChange?.();
   }
 
   stop(): void {
+    if (this.#started) this.pull?.(); // tail writes served before the stop happened before it
+    const was = this.#started;
     this.#started = false;
     this.#dirty.clear();
     this.#rx = [];
     this.#tx = [];
     this.#pre = null;
+    if (was) this.onChange?.();
   }
 
   /**
@@ -203,6 +223,33 @@ export class TailTrapTracker implements DirtyTracker {
     }
   }
 
+  /**
+   * Tail writes that were served without beforeWrite (the transport's fast path), in order,
+   * each with the head register and the posted descriptors recorded at the write.
+   */
+  replay(writes: readonly FastPathTailWrite[]): void {
+    if (!this.#started) return;
+    for (const w of writes) {
+      this.stats.trappedTailWrites++;
+      if (w.kind === 'tx') {
+        this.#harvestTx(w.q, w.head);
+        continue;
+      }
+      this.#harvestRx(w.q, w.head);
+      const s = this.#rx[w.q];
+      if (!s || !s.enabled || w.newTail >= s.count) continue; // as #postRx
+      const n = (w.newTail - s.tail + s.count) % s.count;
+      const exact = w.oldTail === s.tail && w.addrs.length === n;
+      for (let i = s.tail, k = 0; k < n; i = (i + 1) % s.count, k++) {
+        const a = exact ? w.addrs[k]! : NaN;
+        // NaN: above 2^53 or not recorded for this slot: unknown (all-dirty if it completes)
+        s.addr[i] = Number.isNaN(a) ? undefined : a;
+        this.stats.descriptorsRead++;
+      }
+      s.tail = w.newTail;
+    }
+  }
+
   /** The same write, after the device applied it. */
   afterWrite(off: number, value: number): void {
     if (!this.#started) return;
@@ -225,6 +272,7 @@ export class TailTrapTracker implements DirtyTracker {
 
   report(iova: bigint, length: bigint, pageSize: bigint): Buffer {
     if (!this.#started) throw new VfmedError('VFMED_ERR_DMA_LOGGING', 'dirty tracking not started', 22);
+    this.pull?.();
     checkReportArgs(iova, length, pageSize, this.#ranges);
     for (let q = 0; q < VF_NUM_QUEUES; q++) { this.#harvestRx(q); this.#harvestTx(q); }
     const bitmap = this.#dirty.takeBitmap(iova, length, pageSize);
@@ -388,12 +436,13 @@ export class TailTrapTracker implements DirtyTracker {
     s.tail = newTail;
   }
 
-  #harvestRx(q: number): void {
+  /** `at`: the head recorded at a replayed write (whole buffers are marked then). */
+  #harvestRx(q: number, at?: number): void {
     const s = this.#rx[q];
     if (!s || !s.enabled) return;
-    const head = this.regs.read32(R.RDH(q)) & 0xffff;
+    const head = at ?? (this.regs.read32(R.RDH(q)) & 0xffff);
     if (head >= s.count) return;
-    const ring = head !== s.lastHead ? this.#ring(s) : undefined;
+    const ring = head !== s.lastHead && at === undefined ? this.#ring(s) : undefined;
     for (let i = s.lastHead; i !== head; i = (i + 1) % s.count) {
       const addr = s.addr[i];
       if (addr === undefined) {
@@ -409,10 +458,10 @@ export class TailTrapTracker implements DirtyTracker {
     s.lastHead = head;
   }
 
-  #harvestTx(q: number): void {
+  #harvestTx(q: number, at?: number): void {
     const s = this.#tx[q];
     if (!s || !s.enabled) return;
-    const head = this.regs.read32(R.TDH(q)) & 0xffff;
+    const head = at ?? (this.regs.read32(R.TDH(q)) & 0xffff);
     if (head >= s.count || head === s.lastHead) return;
     if (s.headWb !== undefined) {
       this.#dirty.markPages(s.headWb, 4);
