@@ -21,7 +21,7 @@
  */
 import type { NativeNic } from '../native/addon.js';
 import type { VfioDevice } from './device.js';
-import type { FastPathDrain, NativeConnection } from './transport-native.js';
+import type { FastPathDrain, FastPathTotals, NativeConnection } from './transport-native.js';
 
 /** What may be served natively now (one region). Masks: bit i (LSB first) = dword i. */
 export interface FastPathPolicy {
@@ -130,6 +130,11 @@ export class FastPathLink implements FastPathHost {
 
   get installed(): FastPathPolicy | null {
     return this.#installed;
+  }
+
+  /** What the transport served under the installed policy (null: none installed). */
+  get totals(): FastPathTotals | null {
+    return this.#installed ? this.conn.fastPathTotals : null;
   }
 
   sync(): void {
