@@ -17,7 +17,9 @@
  *  - while a command is still pending (an asynchronous handler) the fast path is paused, and
  *    the policy is asked again after every message and every completion;
  *  - no policy is installed before VERSION, or while someone subscribes to the per-message
- *    diagnostics channel (every message is then published by the dispatcher).
+ *    diagnostics channel (every message is then published by the dispatcher). A
+ *    subscription is noticed at the next message the dispatcher handles, and at the latest
+ *    RECHECK_MS later (an unref'ed timer runs while a policy is installed).
  */
 import type { NativeNic } from '../native/addon.js';
 import type { VfioDevice } from './device.js';
@@ -110,6 +112,9 @@ function toBatch(region: number, d: FastPathDrain): FastPathBatch {
   return { region, reads: d.reads, writes: d.writes, tailWrites };
 }
 
+/** How often an installed policy is re-validated when no message reaches the dispatcher. */
+export const RECHECK_MS = 200;
+
 export interface FastPathLinkOptions {
   /** false while a policy must not be installed (before VERSION, diagnostics subscribers) */
   allowed: () => boolean;
@@ -121,6 +126,7 @@ export class FastPathLink implements FastPathHost {
   #installed: FastPathPolicy | null = null;
   #pending = 0;
   #closed = false;
+  #recheck: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly conn: NativeConnection,
@@ -177,6 +183,17 @@ export class FastPathLink implements FastPathHost {
     this.sync();
     this.#closed = true;
     this.#installed = null;
+    this.#timer(false);
+  }
+
+  #timer(on: boolean): void {
+    if (on && !this.#recheck) {
+      this.#recheck = setInterval(() => this.refresh(), RECHECK_MS);
+      this.#recheck.unref();
+    } else if (!on && this.#recheck) {
+      clearInterval(this.#recheck);
+      this.#recheck = null;
+    }
   }
 
   #install(p: FastPathPolicy | null): void {
@@ -190,5 +207,6 @@ export class FastPathLink implements FastPathHost {
       this.conn.setFastPath(null);
       this.#installed = null;
     }
+    this.#timer(this.#installed !== null);
   }
 }
