@@ -152,7 +152,7 @@ export class TailTrapTracker implements DirtyTracker {
   #pre: PreWrite | null = null;
   #allDirty = false;
   #started = false;
-  readonly stats: TailTrapStats = FRESH_STATS();
+  readonly #stats: TailTrapStats = FRESH_STATS();
   readonly #freeze: <T>(fn: () => T) => T;
   /** Set by whoever serves tail writes outside beforeWrite (the fast path). */
   pull: (() => void) | null;
@@ -168,13 +168,19 @@ export class TailTrapTracker implements DirtyTracker {
     return this.#started;
   }
 
+  /** Counters, including tail writes served elsewhere until now (pulled first). */
+  get stats(): TailTrapStats {
+    if (this.#started) this.pull?.();
+    return this.#stats;
+  }
+
   /** Call once the client has unmapped the queue pages: from here on every tail write is trapped. */
   start(ranges: readonly IovaRange[], pageSize: bigint): void {
     if (this.#started) throw new VfmedError('VFMED_ERR_DMA_LOGGING', 'dirty tracking already started', 16);
     this.#ranges = checkLoggingRanges(ranges, pageSize);
     this.#dirty.clear();
     this.#allDirty = false;
-    Object.assign(this.stats, FRESH_STATS());
+    Object.assign(this.#stats, FRESH_STATS());
     this.#freeze(() => {
       this.#rx = [];
       this.#tx = [];
@@ -212,11 +218,11 @@ export class TailTrapTracker implements DirtyTracker {
     if (!where) return;
     const { kind, q } = where;
     if (kind === 'rx' && off === R.RDT(q)) {
-      this.stats.trappedTailWrites++;
+      this.#stats.trappedTailWrites++;
       this.#harvestRx(q);
       this.#postRx(q, value & 0xffff);
     } else if (kind === 'tx' && off === R.TDT(q)) {
-      this.stats.trappedTailWrites++;
+      this.#stats.trappedTailWrites++;
       this.#harvestTx(q);
     } else {
       this.#prepareResync();
@@ -230,7 +236,7 @@ export class TailTrapTracker implements DirtyTracker {
   replay(writes: readonly FastPathTailWrite[]): void {
     if (!this.#started) return;
     for (const w of writes) {
-      this.stats.trappedTailWrites++;
+      this.#stats.trappedTailWrites++;
       if (w.kind === 'tx') {
         this.#harvestTx(w.q, w.head);
         continue;
@@ -244,7 +250,7 @@ export class TailTrapTracker implements DirtyTracker {
         const a = exact ? w.addrs[k]! : NaN;
         // NaN: above 2^53 or not recorded for this slot: unknown (all-dirty if it completes)
         s.addr[i] = Number.isNaN(a) ? undefined : a;
-        this.stats.descriptorsRead++;
+        this.#stats.descriptorsRead++;
       }
       s.tail = w.newTail;
     }
@@ -279,7 +285,7 @@ export class TailTrapTracker implements DirtyTracker {
     if (this.#allDirty) {
       // A buffer address was lost: everything logged may be dirty. Reported once, as a
       // full bitmap of the asked range (what the all-dirty tracker would say).
-      this.stats.allDirtyReports++;
+      this.#stats.allDirtyReports++;
       this.#allDirty = false;
       const bits = Number(length / pageSize);
       bitmap.fill(0xff);
@@ -401,7 +407,7 @@ export class TailTrapTracker implements DirtyTracker {
     if (tail < s.count) {
       for (let i = head; i !== tail; i = (i + 1) % s.count) {
         s.addr[i] = known.get(i);
-        this.stats.descriptorsRead++;
+        this.#stats.descriptorsRead++;
       }
       s.tail = tail;
     }
@@ -428,10 +434,10 @@ export class TailTrapTracker implements DirtyTracker {
     let n = (newTail - s.tail + s.count) % s.count;
     if (n === 0) { s.tail = newTail; return; }
     const ring = this.#ring(s);
-    if (!ring) { this.stats.unreadable++; s.tail = newTail; return; } // the device will fault the queue too
+    if (!ring) { this.#stats.unreadable++; s.tail = newTail; return; } // the device will fault the queue too
     for (let i = s.tail; n > 0; i = (i + 1) % s.count, n--) {
       s.addr[i] = descAddr(ring, i);
-      this.stats.descriptorsRead++;
+      this.#stats.descriptorsRead++;
     }
     s.tail = newTail;
   }
@@ -446,14 +452,14 @@ export class TailTrapTracker implements DirtyTracker {
     for (let i = s.lastHead; i !== head; i = (i + 1) % s.count) {
       const addr = s.addr[i];
       if (addr === undefined) {
-        this.stats.untracked++;
+        this.#stats.untracked++;
         this.#allDirty = true;
       } else {
         this.#dirty.markPages(addr, writtenBytes(ring, s.bufBytes, i));
       }
       this.#dirty.markPages(s.baseNum + i * DESC_SIZE, DESC_SIZE);
       s.addr[i] = undefined;
-      this.stats.harvested++;
+      this.#stats.harvested++;
     }
     s.lastHead = head;
   }
