@@ -204,7 +204,9 @@ export class VfMediateHandle implements MediateHandle {
     maskRange(write, 0, CTRL_DUP + 4, false);
     maskRange(write, Number(QUEUE_PAGES_START), base.regionSize, false);
     for (const off of [RDT(0), RDT(1), TDT(0), TDT(1)]) if (maskHas(base.write, off)) maskRange(write, off, off + 4, true);
-    const policy: FastPathPolicy = { ...base, write, tailLog: { windows: this.memory.mappings() } };
+    // Trapping here is only to observe: once logged, a doorbell is posted to the register
+    // memory the device polls, as the client's own store would be without the trap.
+    const policy: FastPathPolicy = { ...base, write, tailLog: { windows: this.memory.mappings(), postTails: true } };
     this.#fastPath = { base, memGen: this.memory.generation, policy };
     return policy;
   }

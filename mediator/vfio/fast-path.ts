@@ -37,9 +37,11 @@ export interface FastPathPolicy {
   /**
    * Log RDT0/1 / TDT0/1 4-byte writes (for the tail-trap tracker), reading posted RX
    * descriptors through these guest memory mappings. The buffers must stay mapped while
-   * the policy is installed (withdraw() it before unmapping).
+   * the policy is installed (withdraw() it before unmapping). `postTails`: a logged tail
+   * write is stored into the register memory the device polls (what a passthrough store
+   * does) instead of being processed inside the call.
    */
-  tailLog?: { windows: ReadonlyArray<{ iova: bigint; buffer: ArrayBuffer }> } | null;
+  tailLog?: { windows: ReadonlyArray<{ iova: bigint; buffer: ArrayBuffer }>; postTails?: boolean } | null;
 }
 
 /** One natively served (and logged) tail write, with the register values at the write. */

@@ -38,6 +38,8 @@ export interface FastPathTotals {
   logged: number;
   /** tail writes left to JS because they could not be logged exactly */
   declinedLog: number;
+  /** logged tail writes posted to the register memory (postTails) */
+  posted: number;
   paused: boolean;
   tailLog: boolean;
 }
@@ -50,7 +52,7 @@ export interface NativeFastPathPolicy {
   regionSize: number;
   read: Uint8Array;
   write: Uint8Array;
-  tailLog?: { windows: ReadonlyArray<{ iova: bigint; buffer: ArrayBuffer }> } | null;
+  tailLog?: { windows: ReadonlyArray<{ iova: bigint; buffer: ArrayBuffer }>; postTails?: boolean } | null;
 }
 
 export interface PeerCred {

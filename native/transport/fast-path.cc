@@ -204,6 +204,15 @@ bool VfmedFastPath::serve(const uint8_t *msg, size_t len, uint32_t transport_fla
 			}
 			if (l == 0)
 				totals_.logged++;
+			if (l == 0 && cfg_.post_tails) {
+				/* A passthrough store: the device thread notices it by polling. */
+				__atomic_store_n(&cfg_.bar[off / 4], (uint32_t)val, __ATOMIC_RELEASE);
+				vfmed_nic_kick(cfg_.nic);
+				totals_.posted++;
+				bump(off, true);
+				reply_ok(msg, no_reply, write, count, 0, reply);
+				return true;
+			}
 		} else if (cfg_.tail_log && count == 8 &&
 			   (is_tail_reg(off) || is_tail_reg(off + 4))) {
 			return false;
@@ -221,9 +230,16 @@ bool VfmedFastPath::serve(const uint8_t *msg, size_t len, uint32_t transport_fla
 			header(reply, msg, HDR, FLAG_TYPE_REPLY | FLAG_ERROR, (uint32_t)-rc);
 		return true;
 	}
+	reply_ok(msg, no_reply, write, count, val, reply);
+	return true;
+}
+
+void VfmedFastPath::reply_ok(const uint8_t *msg, bool no_reply, bool write, uint32_t count,
+			     uint64_t val, std::vector<uint8_t> *reply)
+{
 	if (no_reply) {
 		reply->clear();
-		return true;
+		return;
 	}
 	size_t size = HDR + ACCESS + (write ? 0 : count);
 	header(reply, msg, size, FLAG_TYPE_REPLY, 0);
@@ -235,7 +251,6 @@ bool VfmedFastPath::serve(const uint8_t *msg, size_t len, uint32_t transport_fla
 		else
 			put32(p + ACCESS, (uint32_t)val);
 	}
-	return true;
 }
 
 void VfmedFastPath::take_counts(std::vector<uint32_t> *reads, std::vector<uint32_t> *writes)

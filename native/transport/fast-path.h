@@ -34,6 +34,12 @@
  * A write whose facts cannot be recorded exactly (queue disabled, ring length invalid, a
  * tail out of range, the ring outside the guest memory windows, the log full) is not served
  * here: it goes to JS, which drains the log first and runs the tracker itself.
+ *
+ * post_tails: a logged tail write is then *posted* the way a passthrough store is — the
+ * value is stored into the BAR register memory the device thread polls (and the thread is
+ * kicked in case it sleeps) — instead of vfmed_vf_reg_write processing the queue inside
+ * the call. That is the device behaviour a client has when the pages are not trapped;
+ * the mediator uses it while it traps only to observe (tail-trap tracking).
  */
 #ifndef VFMED_FAST_PATH_H
 #define VFMED_FAST_PATH_H
@@ -76,13 +82,15 @@ struct VfmedFastPathConfig {
 	std::vector<uint8_t> read_mask;    /* bit i (LSB first) = dword i served for reads */
 	std::vector<uint8_t> write_mask;   /* same for writes */
 	bool tail_log = false;
-	const volatile uint32_t *bar = nullptr; /* register memory (required with tail_log) */
+	bool post_tails = false;          /* with tail_log: logged tail writes are posted */
+	volatile uint32_t *bar = nullptr; /* register memory (required with tail_log) */
 	std::vector<VfmedFastPathWindow> windows;
 };
 
 struct VfmedFastPathTotals {
 	uint64_t reads = 0, writes = 0, errors = 0, logged = 0;
 	uint64_t declined_log = 0; /* tail writes left to JS because they could not be logged */
+	uint64_t posted = 0;       /* logged tail writes posted to the register memory */
 };
 
 class VfmedFastPath {
@@ -118,6 +126,8 @@ private:
 	int log_tail(uint32_t off, uint32_t value);
 	const uint8_t *guest(uint64_t iova, uint64_t len) const;
 	void bump(uint32_t off, bool write);
+	static void reply_ok(const uint8_t *msg, bool no_reply, bool write, uint32_t count,
+			     uint64_t val, std::vector<uint8_t> *reply);
 
 	VfmedFastPathConfig cfg_;
 	bool paused_ = false;

@@ -312,7 +312,8 @@ private:
 
 	/*
 	 * setFastPath(null) | setFastPath({ nic, vf, region, regionSize, read, write,
-	 *                                   tailLog?: { windows: [{ iova, buffer }] } })
+	 *                                   tailLog?: { windows: [{ iova, buffer }],
+	 *                                               postTails: boolean } })
 	 * Installs (or removes) the policy; the counters and log of a replaced policy must have
 	 * been taken before (they are dropped).
 	 */
@@ -360,12 +361,16 @@ private:
 			int fd = vfmed_nic_vf_bar_fd(nic, cfg.vf);
 			if (fd < 0)
 				throw SystemError(env, "vfmed_nic_vf_bar_fd", -fd);
-			void *bar = mmap(nullptr, VFMED_VF_BAR0_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+			Napi::Value pv = tl.As<Napi::Object>().Get("postTails");
+			bool post = !pv.IsUndefined() && a.Bool(pv, "postTails");
+			void *bar = mmap(nullptr, VFMED_VF_BAR0_SIZE, PROT_READ | (post ? PROT_WRITE : 0),
+					 MAP_SHARED, fd, 0);
 			if (bar == MAP_FAILED)
 				throw SystemError(env, "mmap", errno);
 			fp_bar_ = bar;
-			cfg.bar = static_cast<const volatile uint32_t *>(bar);
+			cfg.bar = static_cast<volatile uint32_t *>(bar);
 			cfg.tail_log = true;
+			cfg.post_tails = post;
 		}
 		fp_ = std::make_unique<VfmedFastPath>(std::move(cfg));
 		fp_->set_paused(fp_paused_);
@@ -441,6 +446,7 @@ private:
 		o.Set("errors", Napi::Number::New(env, (double)t.errors));
 		o.Set("logged", Napi::Number::New(env, (double)t.logged));
 		o.Set("declinedLog", Napi::Number::New(env, (double)t.declined_log));
+		o.Set("posted", Napi::Number::New(env, (double)t.posted));
 		o.Set("paused", Napi::Boolean::New(env, fp_->paused()));
 		o.Set("tailLog", Napi::Boolean::New(env, fp_->config().tail_log));
 		return o;
