@@ -11,6 +11,7 @@ import { DelegatingDevice, type MaybePromise } from '../../mediator/vfio/device.
 import { messageChannel } from '../../mediator/vfio/dispatcher.js';
 import { RECHECK_MS } from '../../mediator/vfio/fast-path.js';
 import { IgbVfDevice } from '../../mediator/vfio/igbvf-device.js';
+import { MediatedDevice, MediateRegistry, PASSTHROUGH, type RegionAccess } from '../../mediator/vfio/mediate-ops.js';
 import { VfioUserServer } from '../../mediator/vfio/server.js';
 import { TestClient, type Reply } from './helpers/client.js';
 import { addon, enableMemory, startRig, until, type VfioRig } from './helpers/rig.js';
@@ -215,6 +216,38 @@ describe('native BAR0 fast path', () => {
     await burst(c, [access(1, true, REGION.BAR0, PSRTYPE, 4, 5n), access(2, true, REGION.BAR0, RDBAL0, 4, 0x1000n)]);
     expect(dev.writes).toBe(3); // the config write and both BAR0 writes
     expect(extra!.attached!.fastPath.totals).toBeNull();
+  });
+
+  it('a mediate handle with an rw hook sees every access unless its fastPath hook gives some away', async () => {
+    rig = startRig(1);
+    const seen: RegionAccess[] = [];
+    let giveAway = false;
+    const registry = new MediateRegistry();
+    registry.register({
+      name: 'observer',
+      open: () => ({
+        driver: 'observer',
+        rw: (a: RegionAccess) => { seen.push(a); return PASSTHROUGH; },
+        release: () => {},
+        ...(giveAway ? { fastPath: (base: import('../../mediator/vfio/fast-path.js').FastPathPolicy | null) => base } : {}),
+      }),
+    });
+    serve(rig, 'mediated', new MediatedDevice(new IgbVfDevice(rig.nic, 0), registry));
+    c = await TestClient.connect(`${rig.dir}/mediated.sock`);
+    await enableMemory(c);
+    await burst(c, [access(1001, true, REGION.BAR0, PSRTYPE, 4, 3n), access(1002, false, REGION.BAR0, PSRTYPE, 4)]);
+    expect(seen.map((a) => [a.index, a.write])).toEqual([[REGION.CONFIG, true], [REGION.BAR0, true], [REGION.BAR0, false]]);
+    expect(extra!.attached!.fastPath.totals).toBeNull();
+    await c.close();
+    await until(() => extra!.attached === null, 'detach');
+    giveAway = true; // the next open's handle lets the device's policy stand
+    seen.length = 0;
+    c = await TestClient.connect(`${rig.dir}/mediated.sock`);
+    await enableMemory(c);
+    const r = await burst(c, [access(1003, true, REGION.BAR0, PSRTYPE, 4, 4n), access(1004, false, REGION.BAR0, PSRTYPE, 4)]);
+    expect(r[1]!.payload.readUInt32LE(16)).toBe(4);
+    expect(seen.map((a) => a.index)).toEqual([REGION.CONFIG]);
+    expect(extra!.attached!.fastPath.totals).toMatchObject({ reads: 1, writes: 1 });
   });
 
   it("answers the device's own error (a VF without SR-IOV: ENODEV) as the dispatcher does", async () => {
