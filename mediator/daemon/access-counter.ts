@@ -7,9 +7,11 @@
  * doorbell stores land in the shared mapping and are never counted.
  *
  * It wraps the device model directly (innermost), so it counts what the device is asked
- * to do, whatever mediation layer sits above it.
+ * to do, whatever mediation layer sits above it — including the accesses the transport
+ * served natively (the fast path, mediator/vfio/fast-path.ts), taken before each read.
  */
 import { DelegatingDevice, type MaybePromise, type VfioDevice } from '../vfio/device.js';
+import type { FastPathBatch, FastPathHost, FastPathPolicy } from '../vfio/fast-path.js';
 import { PciRegion } from '../vfio/protocol.js';
 
 const PAGE = 4096n;
@@ -29,7 +31,8 @@ export interface AccessCounts {
 }
 
 export class AccessCounter extends DelegatingDevice {
-  readonly counts: AccessCounts = {
+  #host: FastPathHost | null = null;
+  readonly #counts: AccessCounts = {
     bar0: { reads: new Array<number>(BAR0_PAGES).fill(0), writes: new Array<number>(BAR0_PAGES).fill(0) },
     writesByOffset: {},
     config: { reads: 0, writes: 0 },
@@ -40,23 +43,46 @@ export class AccessCounter extends DelegatingDevice {
     super(inner);
   }
 
-  #count(index: number, offset: bigint, write: boolean): void {
+  /** The counts, including what the transport served natively until now. */
+  get counts(): AccessCounts {
+    this.#host?.sync();
+    return this.#counts;
+  }
+
+  #count(index: number, offset: bigint, write: boolean, n = 1): void {
+    const c = this.#counts;
     if (index === PciRegion.BAR0) {
       const page = Number(offset / PAGE);
-      if (page >= 0 && page < BAR0_PAGES) (write ? this.counts.bar0.writes : this.counts.bar0.reads)[page]!++;
+      if (page >= 0 && page < BAR0_PAGES) (write ? c.bar0.writes : c.bar0.reads)[page]! += n;
       if (write) {
         const key = `0x${offset.toString(16).padStart(4, '0')}`;
-        const by = this.counts.writesByOffset;
-        if (key in by) by[key]!++;
-        else if (Object.keys(by).length < MAX_OFFSETS) by[key] = 1;
+        const by = c.writesByOffset;
+        if (key in by) by[key]! += n;
+        else if (Object.keys(by).length < MAX_OFFSETS) by[key] = n;
       }
     } else if (index === PciRegion.CONFIG) {
-      if (write) this.counts.config.writes++;
-      else this.counts.config.reads++;
+      if (write) c.config.writes += n;
+      else c.config.reads += n;
     } else if (index === PciRegion.BAR3) {
-      if (write) this.counts.msix.writes++;
-      else this.counts.msix.reads++;
+      if (write) c.msix.writes += n;
+      else c.msix.reads += n;
     }
+  }
+
+  /** Counting is all this layer adds: the inner device's policy stands. */
+  override fastPath(): FastPathPolicy | null {
+    return this.inner.fastPath?.() ?? null;
+  }
+
+  override fastPathServed(batch: FastPathBatch): void {
+    for (let i = 0; i + 1 < batch.reads.length; i += 2) this.#count(batch.region, BigInt(batch.reads[i]! * 4), false, batch.reads[i + 1]!);
+    for (let i = 0; i + 1 < batch.writes.length; i += 2) this.#count(batch.region, BigInt(batch.writes[i]! * 4), true, batch.writes[i + 1]!);
+    super.fastPathServed(batch);
+  }
+
+  override attachFastPath(host: FastPathHost | null): void {
+    this.#host = host;
+    super.attachFastPath(host);
   }
 
   override regionRead(index: number, offset: bigint, count: number): MaybePromise<Uint8Array> {

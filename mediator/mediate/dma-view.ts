@@ -72,6 +72,12 @@ export class DmaWindowReader implements GuestMemoryReader {
     return this.#windows.map((w) => ({ iova: w.iova, size: w.end - w.iova, readable: w.buf !== null }));
   }
 
+  /** The mapped windows themselves (for the transport's fast path, which reads posted
+   * descriptors at a trapped tail write; valid until the next add/remove/clear). */
+  mappings(): Array<{ iova: bigint; buffer: ArrayBuffer }> {
+    return this.#windows.flatMap((w) => (w.ab ? [{ iova: w.iova, buffer: w.ab }] : []));
+  }
+
   read(iova: bigint, len: number): Buffer | undefined {
     if (len <= 0) return undefined;
     const end = iova + BigInt(len);

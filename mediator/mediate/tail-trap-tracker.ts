@@ -31,6 +31,14 @@
  * descriptor posted in a way the tracker could not see) the next report marks every logged
  * page dirty: recall is never traded away, only precision.
  *
+ * Tail writes served by the transport's native fast path (mediator/vfio/fast-path.ts) come
+ * back as a log, replayed in order before anything else reaches the tracker (replay(),
+ * and the `pull` hook before a report): each entry is the same harvest + post as
+ * beforeWrite, with the head register and the posted descriptors' addresses as they were
+ * at the write. A replayed harvest marks whole buffers (the write-back length in the ring
+ * may already belong to a later lap), and an entry whose old tail is not the shadow's
+ * leaves its slots unknown (all-dirty if they complete): recall first.
+ *
  * Assumption (as for real hardware that prefetches descriptors): the driver does not rewrite
  * a descriptor it has already handed to the device.
  */
@@ -38,6 +46,7 @@ import * as R from '../hw/vf-regs.js';
 import { DESC_SIZE, VF_NUM_QUEUES, queueOfOffset, rxBufferBytes } from '../hw/vf-regs.js';
 import { PageSet, checkLoggingRanges, checkReportArgs, type DirtyTracker, type IovaRange } from './dirty-tracker.js';
 import { VfmedError } from '../errors.js';
+import type { FastPathTailWrite } from '../vfio/fast-path.js';
 
 /** Current register values of the VF (BAR memory, the device's view). */
 export interface VfRegisterReader {
@@ -59,6 +68,8 @@ const MAX_HI = 0x1fffff;
 export interface TailTrapOptions {
   /** Runs fn with the device quiesced (no descriptor fetched or written meanwhile). */
   freeze?: <T>(fn: () => T) => T;
+  /** Called first by report(): brings tail writes served elsewhere in (replay()). */
+  pull?: () => void;
 }
 
 interface RxShadow {
@@ -141,15 +152,26 @@ export class TailTrapTracker implements DirtyTracker {
   #pre: PreWrite | null = null;
   #allDirty = false;
   #started = false;
-  readonly stats: TailTrapStats = FRESH_STATS();
+  readonly #stats: TailTrapStats = FRESH_STATS();
   readonly #freeze: <T>(fn: () => T) => T;
+  /** Set by whoever serves tail writes outside beforeWrite (the fast path). */
+  pull: (() => void) | null;
+  /** Called after start() and stop(): what must be trapped changed. */
+  onChange: (() => void) | null = null;
 
   constructor(private readonly regs: VfRegisterReader, private readonly mem: GuestMemoryReader, opts: TailTrapOptions = {}) {
     this.#freeze = opts.freeze ?? ((fn) => fn());
+    this.pull = opts.pull ?? null;
   }
 
   get started(): boolean {
     return this.#started;
+  }
+
+  /** Counters, including tail writes served elsewhere until now (pulled first). */
+  get stats(): TailTrapStats {
+    if (this.#started) this.pull?.();
+    return this.#stats;
   }
 
   /** Call once the client has unmapped the queue pages: from here on every tail write is trapped. */
@@ -158,7 +180,7 @@ export class TailTrapTracker implements DirtyTracker {
     this.#ranges = checkLoggingRanges(ranges, pageSize);
     this.#dirty.clear();
     this.#allDirty = false;
-    Object.assign(this.stats, FRESH_STATS());
+    Object.assign(this.#stats, FRESH_STATS());
     this.#freeze(() => {
       this.#rx = [];
       this.#tx = [];
@@ -168,14 +190,18 @@ export class TailTrapTracker implements DirtyTracker {
       }
     });
     this.#started = true;
+    this.onChange?.();
   }
 
   stop(): void {
+    if (this.#started) this.pull?.(); // tail writes served before the stop happened before it
+    const was = this.#started;
     this.#started = false;
     this.#dirty.clear();
     this.#rx = [];
     this.#tx = [];
     this.#pre = null;
+    if (was) this.onChange?.();
   }
 
   /**
@@ -192,14 +218,41 @@ export class TailTrapTracker implements DirtyTracker {
     if (!where) return;
     const { kind, q } = where;
     if (kind === 'rx' && off === R.RDT(q)) {
-      this.stats.trappedTailWrites++;
+      this.#stats.trappedTailWrites++;
       this.#harvestRx(q);
       this.#postRx(q, value & 0xffff);
     } else if (kind === 'tx' && off === R.TDT(q)) {
-      this.stats.trappedTailWrites++;
+      this.#stats.trappedTailWrites++;
       this.#harvestTx(q);
     } else {
       this.#prepareResync();
+    }
+  }
+
+  /**
+   * Tail writes that were served without beforeWrite (the transport's fast path), in order,
+   * each with the head register and the posted descriptors recorded at the write.
+   */
+  replay(writes: readonly FastPathTailWrite[]): void {
+    if (!this.#started) return;
+    for (const w of writes) {
+      this.#stats.trappedTailWrites++;
+      if (w.kind === 'tx') {
+        this.#harvestTx(w.q, w.head);
+        continue;
+      }
+      this.#harvestRx(w.q, w.head);
+      const s = this.#rx[w.q];
+      if (!s || !s.enabled || w.newTail >= s.count) continue; // as #postRx
+      const n = (w.newTail - s.tail + s.count) % s.count;
+      const exact = w.oldTail === s.tail && w.addrs.length === n;
+      for (let i = s.tail, k = 0; k < n; i = (i + 1) % s.count, k++) {
+        const a = exact ? w.addrs[k]! : NaN;
+        // NaN: above 2^53 or not recorded for this slot: unknown (all-dirty if it completes)
+        s.addr[i] = Number.isNaN(a) ? undefined : a;
+        this.#stats.descriptorsRead++;
+      }
+      s.tail = w.newTail;
     }
   }
 
@@ -225,13 +278,14 @@ export class TailTrapTracker implements DirtyTracker {
 
   report(iova: bigint, length: bigint, pageSize: bigint): Buffer {
     if (!this.#started) throw new VfmedError('VFMED_ERR_DMA_LOGGING', 'dirty tracking not started', 22);
+    this.pull?.();
     checkReportArgs(iova, length, pageSize, this.#ranges);
     for (let q = 0; q < VF_NUM_QUEUES; q++) { this.#harvestRx(q); this.#harvestTx(q); }
     const bitmap = this.#dirty.takeBitmap(iova, length, pageSize);
     if (this.#allDirty) {
       // A buffer address was lost: everything logged may be dirty. Reported once, as a
       // full bitmap of the asked range (what the all-dirty tracker would say).
-      this.stats.allDirtyReports++;
+      this.#stats.allDirtyReports++;
       this.#allDirty = false;
       const bits = Number(length / pageSize);
       bitmap.fill(0xff);
@@ -353,7 +407,7 @@ export class TailTrapTracker implements DirtyTracker {
     if (tail < s.count) {
       for (let i = head; i !== tail; i = (i + 1) % s.count) {
         s.addr[i] = known.get(i);
-        this.stats.descriptorsRead++;
+        this.#stats.descriptorsRead++;
       }
       s.tail = tail;
     }
@@ -380,39 +434,40 @@ export class TailTrapTracker implements DirtyTracker {
     let n = (newTail - s.tail + s.count) % s.count;
     if (n === 0) { s.tail = newTail; return; }
     const ring = this.#ring(s);
-    if (!ring) { this.stats.unreadable++; s.tail = newTail; return; } // the device will fault the queue too
+    if (!ring) { this.#stats.unreadable++; s.tail = newTail; return; } // the device will fault the queue too
     for (let i = s.tail; n > 0; i = (i + 1) % s.count, n--) {
       s.addr[i] = descAddr(ring, i);
-      this.stats.descriptorsRead++;
+      this.#stats.descriptorsRead++;
     }
     s.tail = newTail;
   }
 
-  #harvestRx(q: number): void {
+  /** `at`: the head recorded at a replayed write (whole buffers are marked then). */
+  #harvestRx(q: number, at?: number): void {
     const s = this.#rx[q];
     if (!s || !s.enabled) return;
-    const head = this.regs.read32(R.RDH(q)) & 0xffff;
+    const head = at ?? (this.regs.read32(R.RDH(q)) & 0xffff);
     if (head >= s.count) return;
-    const ring = head !== s.lastHead ? this.#ring(s) : undefined;
+    const ring = head !== s.lastHead && at === undefined ? this.#ring(s) : undefined;
     for (let i = s.lastHead; i !== head; i = (i + 1) % s.count) {
       const addr = s.addr[i];
       if (addr === undefined) {
-        this.stats.untracked++;
+        this.#stats.untracked++;
         this.#allDirty = true;
       } else {
         this.#dirty.markPages(addr, writtenBytes(ring, s.bufBytes, i));
       }
       this.#dirty.markPages(s.baseNum + i * DESC_SIZE, DESC_SIZE);
       s.addr[i] = undefined;
-      this.stats.harvested++;
+      this.#stats.harvested++;
     }
     s.lastHead = head;
   }
 
-  #harvestTx(q: number): void {
+  #harvestTx(q: number, at?: number): void {
     const s = this.#tx[q];
     if (!s || !s.enabled) return;
-    const head = this.regs.read32(R.TDH(q)) & 0xffff;
+    const head = at ?? (this.regs.read32(R.TDH(q)) & 0xffff);
     if (head >= s.count || head === s.lastHead) return;
     if (s.headWb !== undefined) {
       this.#dirty.markPages(s.headWb, 4);

@@ -12,6 +12,11 @@
  * areas leave pages 2-3 out; with the tail-trap tracker running, every trapped write to
  * pages 2-3 and to CTRL goes  tracker.beforeWrite -> device -> tracker.afterWrite.
  * Everything else passes through to the device unchanged.
+ *
+ * Native fast path (mediator/vfio/fast-path.ts): the device's policy stands while the
+ * tracker is off; while it runs, the tracked registers are taken out of it except the four
+ * tails, which the transport serves and logs (head, tails, posted descriptor addresses)
+ * for the tracker to replay in order before anything else reaches it.
  */
 import { closeSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -20,6 +25,7 @@ import type { NativeOs } from '../native/addon.js';
 import type { DeviceInfoDesc, DmaMapRequest, IrqDesc, IrqSetRequest, MaybePromise, RegionDesc, RegionMmap } from '../vfio/device.js';
 import type { IgbVfDevice } from '../vfio/igbvf-device.js';
 import { PASSTHROUGH, type MediateHandle, type Passthrough, type RegionAccess, type RwResult } from '../vfio/mediate-ops.js';
+import { maskHas, maskRange, type FastPathBatch, type FastPathHost, type FastPathPolicy } from '../vfio/fast-path.js';
 import { encodeTypeCapBody } from '../vfio/messages.js';
 import { IrqInfoFlag, PciRegion, RegionCap, RegionFlag, TYPE_CAP_VERSION } from '../vfio/protocol.js';
 import { VfMigrationController, VF_MIGRATION_FLAGS } from '../migration/vf-migration.js';
@@ -95,6 +101,8 @@ export class VfMediateHandle implements MediateHandle {
   readonly #onRelease: () => void;
   readonly #onReleaseMac: () => void;
   #released = false;
+  #fastPathHost: FastPathHost | null = null;
+  #fastPath: { base: FastPathPolicy; memGen: number; policy: FastPathPolicy } | null = null;
   #bar0Mmap: { generation: number; fd: number; mmap: RegionMmap } | null = null;
 
   constructor(deps: VfMediateHandleDeps) {
@@ -219,6 +227,36 @@ export class VfMediateHandle implements MediateHandle {
     }
   }
 
+  fastPath(base: FastPathPolicy | null): FastPathPolicy | null {
+    if (!base || base.region !== PciRegion.BAR0 || !this.#tail?.started) return base;
+    const c = this.#fastPath;
+    if (c && c.base === base && c.memGen === this.memory.generation) return c.policy;
+    // What #tracked() sends to the tracker leaves the policy; the tails come back, logged.
+    const write = new Uint8Array(base.write);
+    maskRange(write, 0, CTRL_DUP + 4, false);
+    maskRange(write, Number(QUEUE_PAGES_START), base.regionSize, false);
+    for (const off of [RDT(0), RDT(1), TDT(0), TDT(1)]) if (maskHas(base.write, off)) maskRange(write, off, off + 4, true);
+    // Trapping here is only to observe: once logged, a doorbell is posted to the register
+    // memory the device polls, as the client's own store would be without the trap.
+    const policy: FastPathPolicy = { ...base, write, tailLog: { windows: this.memory.mappings(), postTails: true } };
+    this.#fastPath = { base, memGen: this.memory.generation, policy };
+    return policy;
+  }
+
+  fastPathServed(batch: FastPathBatch): void {
+    if (batch.tailWrites.length) this.#tail?.replay(batch.tailWrites);
+  }
+
+  attachFastPath(host: FastPathHost | null): void {
+    this.#fastPathHost = host;
+    if (this.#tail) {
+      this.#tail.pull = host ? () => host.sync() : null;
+      // Tracking may start or stop outside any message (e.g. a migration driven by the
+      // daemon): the policy follows at once, before the next access is read.
+      this.#tail.onChange = host ? () => host.refresh() : null;
+    }
+  }
+
   irqInfo(index: number, base: IrqDesc | null): IrqDesc | null {
     if (index === VFMED_IRQ_BAR_LAYOUT) return { index, flags: IrqInfoFlag.EVENTFD | IrqInfoFlag.NORESIZE, count: 1 };
     return base;
@@ -280,6 +318,9 @@ export class VfMediateHandle implements MediateHandle {
   }
 
   dmaUnmapped(iova: bigint | null, size: bigint | null): void {
+    // The transport may hold pointers into these mappings (the tail log): drop them first.
+    if (this.#fastPath) this.#fastPathHost?.withdraw();
+    this.#fastPath = null;
     if (iova === null || size === null) this.memory.clear();
     else this.memory.remove(iova, size);
   }
@@ -314,6 +355,8 @@ export class VfMediateHandle implements MediateHandle {
       attempt(() => this.migration.reset());
     }
     attempt(() => this.traps.release());
+    attempt(() => this.#fastPathHost?.withdraw());
+    this.#fastPath = null;
     attempt(() => this.memory.clear());
     attempt(() => this.#regs.close());
     attempt(() => this.#onRelease());

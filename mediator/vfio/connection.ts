@@ -4,12 +4,18 @@
  * connection used when the device already has a client: it answers the first message
  * with EBUSY and hangs up.
  *
+ * The attached client's connection also owns the native fast path (fast-path.ts): what
+ * the transport served natively is synced into the device before each message handled
+ * here, the fast path is paused while a command is pending, and the device's policy is
+ * asked again after each message.
+ *
  * Framing errors reported by the transport are answered here, with the header's msg_id:
  * size < 16 (EINVAL), size > the server's maximum (EMSGSIZE; the body is discarded
  * unread), fds dropped by the kernel or our cap (EINVAL).
  */
 import { constants } from 'node:os';
-import { Dispatcher, type DispatchResult } from './dispatcher.js';
+import { Dispatcher, messageChannel, type DispatchResult } from './dispatcher.js';
+import { FastPathLink } from './fast-path.js';
 import { isPromise, type MaybePromise, type VfioDevice } from './device.js';
 import { decodeHeader, errorReply, type Header } from './messages.js';
 import { Flag, MAX_REQUEST_SIZE } from './protocol.js';
@@ -131,6 +137,7 @@ abstract class BaseConnection {
 /** The attached client of a device. */
 export class VfioConnection extends BaseConnection {
   readonly dispatcher: Dispatcher;
+  readonly fastPath: FastPathLink;
 
   constructor(
     conn: NativeConnection,
@@ -142,14 +149,38 @@ export class VfioConnection extends BaseConnection {
     this.dispatcher = new Dispatcher(device, (e, hdr) =>
       log.error({ err: e, command: hdr.command, msgId: hdr.msgId, device: device.name }, 'vfio-user: internal error handling a message'),
     );
+    const session = this.dispatcher.session;
+    this.fastPath = new FastPathLink(conn, device, {
+      allowed: () => session.negotiated && !session.closeAfterReply && !messageChannel.hasSubscribers,
+      onError: (e, what) => log.error({ err: e, device: device.name }, `vfio-user: ${what} failed; served by the dispatcher`),
+    });
+  }
+
+  override start(): void {
+    this.dispatcher.device.attachFastPath?.(this.fastPath);
+    super.start();
   }
 
   protected handle(msg: Buffer, fds: ReceivedFds): MaybePromise<DispatchResult> {
-    return this.dispatcher.dispatch(msg, fds);
+    const fp = this.fastPath;
+    fp.sync(); // what the transport served before this message happened before it
+    const r = this.dispatcher.dispatch(msg, fds);
+    if (isPromise(r)) {
+      fp.beginAsync();
+      return r.finally(() => fp.endAsync());
+    }
+    fp.refresh();
+    return r;
   }
 
   /** The client is gone: release the device (DMA windows, IRQ eventfds). */
   protected onClosed(errno: number): MaybePromise<void> {
+    this.fastPath.close();
+    try {
+      this.dispatcher.device.attachFastPath?.(null);
+    } catch (e) {
+      this.log.error({ err: e, device: this.dispatcher.device.name }, 'vfio-user: detaching the fast path failed');
+    }
     const failed = (e: unknown): void => {
       this.log.error({ err: e, device: this.dispatcher.device.name }, 'vfio-user: releasing the device failed');
       this.onRelease(errno, e);

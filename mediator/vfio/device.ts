@@ -22,6 +22,7 @@
  */
 import { constants } from 'node:os';
 import { VfmedError } from '../errors.js';
+import type { FastPathBatch, FastPathHost, FastPathPolicy } from './fast-path.js';
 import type { RegionCapability, SparseArea } from './messages.js';
 
 export type MaybePromise<T> = T | Promise<T>;
@@ -137,6 +138,20 @@ export interface VfioDevice {
    * client (optional notification): from now on the client may have them mapped.
    */
   mmapOffered?(index: number, mmap: RegionMmap): void;
+  /**
+   * Native fast path (optional; mediator/vfio/fast-path.ts): the register accesses the
+   * transport may serve without asking the device, now. Return the same object while
+   * nothing changed (the connection re-installs only a different one); null = none.
+   * A layer that must see some accesses removes them from its inner device's policy.
+   */
+  fastPath?(): FastPathPolicy | null;
+  /** Accesses the transport served natively since the last call, in connection order
+   * relative to every other message (counters, the tail log). */
+  fastPathServed?(batch: FastPathBatch): void;
+  /** The connection's fast-path link (null when the client goes): sync() before reading
+   * anything the served accesses change, withdraw() before unmapping memory a policy
+   * points into. */
+  attachFastPath?(host: FastPathHost | null): void;
 }
 
 /** Forwards everything to an inner device; mediation layers extend it and override the
@@ -201,6 +216,19 @@ export class DelegatingDevice implements VfioDevice {
   }
   mmapOffered(index: number, mmap: RegionMmap): void {
     this.inner.mmapOffered?.(index, mmap);
+  }
+  /** The inner device's policy, unless this layer overrides regionRead or regionWrite: it
+   * then has its own semantics, and offers nothing natively unless it overrides this too. */
+  fastPath(): FastPathPolicy | null {
+    const own = DelegatingDevice.prototype;
+    if (this.regionRead !== own.regionRead || this.regionWrite !== own.regionWrite) return null;
+    return this.inner.fastPath?.() ?? null;
+  }
+  fastPathServed(batch: FastPathBatch): void {
+    this.inner.fastPathServed?.(batch);
+  }
+  attachFastPath(host: FastPathHost | null): void {
+    this.inner.attachFastPath?.(host);
   }
 }
 

@@ -20,6 +20,7 @@ import { VfmedError } from '../errors.js';
 import type { NativeNic } from '../native/addon.js';
 import type { DeviceInfoDesc, DmaMapRequest, IrqDesc, IrqSetRequest, RegionDesc, VfioDevice } from './device.js';
 import { DmaWindows } from './dma-windows.js';
+import { fullMask, type FastPathPolicy } from './fast-path.js';
 import { buildIgbvfConfig, IGBVF_MSIX_PBA_OFFSET } from './igbvf-config.js';
 import { CTRL, CTRL_RST, PAGE_SIZE, VF_BAR0_SIZE, VF_BAR3_SIZE, VF_MSIX_VECTORS, VF_PAGE_RXQ } from '../hw/vf-regs.js';
 import { MsixTable } from './msix-table.js';
@@ -60,6 +61,7 @@ export class IgbVfDevice implements VfioDevice {
   private readonly irqFds: Array<number | null>;
   private readonly eventOne = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]);
   private readonly flr: (() => void) | null;
+  private bar0FastPath: FastPathPolicy | null = null;
 
   constructor(
     /** the hardware model behind this VF (read-only use by the mediation layer) */
@@ -143,6 +145,17 @@ export class IgbVfDevice implements VfioDevice {
       default:
         throw err('VFMED_ERR_VFIO_REGION', `region ${index} is not writable`, EINVAL);
     }
+  }
+
+  /** Every BAR0 register access is a plain nic.vfRegRead/vfRegWrite while Memory Space is
+   * enabled: the transport may do it natively (the same call, same errno on failure). */
+  fastPath(): FastPathPolicy | null {
+    if (!(this.config.read16(Pci.COMMAND) & Pci.COMMAND_MEMORY)) return null;
+    this.bar0FastPath ??= {
+      nic: this.nic, vf: this.vf, region: PciRegion.BAR0, regionSize: VF_BAR0_SIZE,
+      read: fullMask(VF_BAR0_SIZE), write: fullMask(VF_BAR0_SIZE),
+    };
+    return this.bar0FastPath;
   }
 
   irqInfo(index: number): IrqDesc {

@@ -13,6 +13,9 @@
  *                                           device itself does not have (index >= its count)
  *   mmap               mmap(i, base)        what of the region the client may map
  *   rw                 rw(access)           PASSTHROUGH (the device does it) or handled
+ *   (fast path)        fastPath(base)       which of the device's natively servable
+ *                                           accesses stay so (a handle with rw and without
+ *                                           this hook gets none: it must see them all)
  *   release            release()            (always called; the handle is gone afterwards)
  *   + device info, IRQ info/set, DEVICE_FEATURE, MIG_DATA_READ/WRITE, reset and the DMA
  *     map notifications, each optional, each defaulting to the device.
@@ -24,6 +27,7 @@
  */
 import { chain, DelegatingDevice, isPromise, type DeviceInfoDesc, type DmaMapRequest, type IrqDesc, type IrqSetRequest,
   type MaybePromise, type RegionDesc, type RegionMmap, type VfioDevice } from './device.js';
+import type { FastPathBatch, FastPathHost, FastPathPolicy } from './fast-path.js';
 
 /** Returned by a hook that lets the device handle the operation itself. */
 export const PASSTHROUGH: unique symbol = Symbol('passthrough');
@@ -61,6 +65,12 @@ export interface MediateHandle {
   dmaUnmapped?(iova: bigint | null, size: bigint | null): void;
   /** The client is gone; the device's own release follows. */
   release(): MaybePromise<void>;
+  /** The policy to install given the device's (mediator/vfio/fast-path.ts). */
+  fastPath?(base: FastPathPolicy | null): FastPathPolicy | null;
+  /** What the transport served natively under that policy (in connection order). */
+  fastPathServed?(batch: FastPathBatch): void;
+  /** The connection's fast-path link, or null when it goes. */
+  attachFastPath?(host: FastPathHost | null): void;
 }
 
 export interface MediateDriver {
@@ -202,6 +212,23 @@ export class MediatedDevice extends DelegatingDevice {
 
   override dmaUnmapAll(): MaybePromise<void> {
     return chain(super.dmaUnmapAll(), () => this.#handle?.dmaUnmapped?.(null, null));
+  }
+
+  override fastPath(): FastPathPolicy | null {
+    const h = this.#handle;
+    const base = this.inner.fastPath?.() ?? null;
+    if (!h?.rw) return base;
+    return h.fastPath ? h.fastPath(base) : null;
+  }
+
+  override fastPathServed(batch: FastPathBatch): void {
+    this.#handle?.fastPathServed?.(batch);
+    super.fastPathServed(batch);
+  }
+
+  override attachFastPath(host: FastPathHost | null): void {
+    this.#handle?.attachFastPath?.(host);
+    super.attachFastPath(host);
   }
 
   /** The handle goes first (it may still need the device), then the device's release. */

@@ -7,7 +7,7 @@
  * throws are re-thrown as VfmedSystemError (code/errno/syscall).
  */
 import { VfmedSystemError } from '../errors.js';
-import { loadAddon } from '../native/addon.js';
+import { loadAddon, type NativeNic } from '../native/addon.js';
 
 /** Flags delivered with a message (native/transport/transport.h). */
 export const TransportMsgFlag = {
@@ -18,6 +18,42 @@ export const TransportMsgFlag = {
   /** some fds of this message were dropped (closed) by the kernel or the fd cap */
   FDS_TRUNCATED: 0x4,
 } as const;
+
+/** What the native fast path served since the last take (native/transport/fast-path.h). */
+export interface FastPathDrain {
+  /** (dword index, count) pairs */
+  reads: Uint32Array;
+  writes: Uint32Array;
+  /** 6 numbers per logged tail write: kind (1 rx, 2 tx), queue, head, old tail, new tail, addresses */
+  log: Uint32Array;
+  /** RX descriptor buffer addresses of the logged writes, in order; NaN = unknown */
+  addrs: Float64Array;
+}
+
+export interface FastPathTotals {
+  reads: number;
+  writes: number;
+  /** served accesses the device failed (answered with its errno) */
+  errors: number;
+  logged: number;
+  /** tail writes left to JS because they could not be logged exactly */
+  declinedLog: number;
+  /** logged tail writes posted to the register memory (postTails) */
+  posted: number;
+  paused: boolean;
+  tailLog: boolean;
+}
+
+/** The native form of a FastPathPolicy (mediator/vfio/fast-path.ts). */
+export interface NativeFastPathPolicy {
+  nic: NativeNic;
+  vf: number;
+  region: number;
+  regionSize: number;
+  read: Uint8Array;
+  write: Uint8Array;
+  tailLog?: { windows: ReadonlyArray<{ iova: bigint; buffer: ArrayBuffer }>; postTails?: boolean } | null;
+}
 
 export interface PeerCred {
   pid: number;
@@ -46,6 +82,15 @@ export interface NativeConnection {
   readonly closed: boolean;
   /** SO_PEERCRED of the other end */
   readonly peer: PeerCred | null;
+  /** Installs (null: removes) the native fast-path policy; what the old one served and was
+   * not taken is dropped. */
+  setFastPath(policy: NativeFastPathPolicy | null): void;
+  /** A paused fast path hands every message to onMessage. */
+  setFastPathPaused(paused: boolean): void;
+  /** What the fast path served since the last call (null: nothing). */
+  takeFastPath(): FastPathDrain | null;
+  /** Since the policy was installed; null without a policy. */
+  readonly fastPathTotals: FastPathTotals | null;
 }
 
 /** A listening UNIX socket (mode 0600, created without depending on the umask). */
@@ -118,6 +163,22 @@ class Connection implements NativeConnection {
   }
   get peer(): PeerCred | null {
     return this.raw.peer;
+  }
+  setFastPath(policy: NativeFastPathPolicy | null): void {
+    try {
+      this.raw.setFastPath(policy);
+    } catch (e) {
+      rethrow(e);
+    }
+  }
+  setFastPathPaused(paused: boolean): void {
+    this.raw.setFastPathPaused(paused);
+  }
+  takeFastPath(): FastPathDrain | null {
+    return this.raw.takeFastPath();
+  }
+  get fastPathTotals(): FastPathTotals | null {
+    return this.raw.fastPathTotals;
   }
 }
 

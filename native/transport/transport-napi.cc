@@ -10,6 +10,8 @@
  *   connect(path) -> Connection                       client side (tests, tools)
  *   conn.start(onMessage(buf, fds, flags), onClose(errno))
  *   conn.send(bytes, fds?)  conn.end()  conn.destroy()  conn.setMaxMessageSize(n)
+ *   conn.setFastPath(policy | null)  conn.setFastPathPaused(bool)  conn.takeFastPath()
+ *   conn.fastPathTotals              the native BAR0 fast path (fast-path.h)
  *
  * Errors are thrown as Error objects with code/errno/syscall, the shape of
  * VfmedSystemError (transport-native.ts re-wraps them). JS callbacks run through
@@ -17,7 +19,9 @@
  * callback is reported as an uncaught exception (the TS layer never lets one escape).
  */
 #include <errno.h>
+#include <math.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <map>
@@ -25,6 +29,11 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <vfmed/nic.h>
+#include <vfmed/vf_regs.h>
+
+#include "../addon/glue.h"
+#include "fast-path.h"
 #include "transport.h"
 #include "vfmed-transport.h"
 
@@ -89,6 +98,10 @@ public:
 			InstanceAccessor<&ConnectionWrap::GetQueuedBytes>("queuedBytes"),
 			InstanceAccessor<&ConnectionWrap::GetClosed>("closed"),
 			InstanceAccessor<&ConnectionWrap::GetPeer>("peer"),
+			InstanceMethod<&ConnectionWrap::SetFastPath>("setFastPath"),
+			InstanceMethod<&ConnectionWrap::SetFastPathPaused>("setFastPathPaused"),
+			InstanceMethod<&ConnectionWrap::TakeFastPath>("takeFastPath"),
+			InstanceAccessor<&ConnectionWrap::GetFastPathTotals>("fastPathTotals"),
 		});
 	}
 
@@ -114,6 +127,8 @@ public:
 			throw Napi::TypeError::New(info.Env(),
 				"Connection is created by Listener or connect(), not with new");
 	}
+
+	~ConnectionWrap() override { DropFastPath(); }
 
 private:
 	VfmedConn &conn(Napi::Env env)
@@ -146,6 +161,12 @@ private:
 
 	void OnMessage(uint8_t *data, size_t len, std::vector<int> &fds, uint32_t flags)
 	{
+		if (fp_ && fp_->serve(data, len, flags, fds.size(), &reply_)) {
+			free(data);
+			if (!reply_.empty() && conn_)
+				conn_->send(reply_.data(), reply_.size(), nullptr, 0); /* failure closes */
+			return;
+		}
 		Napi::Env env = Env();
 		Napi::HandleScope scope(env);
 		Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(
@@ -165,9 +186,15 @@ private:
 			started_ = false;
 			Napi::FunctionReference cb = std::move(on_close_);
 			on_message_.Reset();
-			Unref();
+			/* The fast path serves nothing any more (no reads), but its counters are
+			 * still there for the close callback to take. Unref last: the callback
+			 * may drop the last JS reference. */
 			call_js(env, Value(), cb, ctx_, { Napi::Number::New(env, err) });
+			DropFastPath();
+			Unref();
+			return;
 		}
+		DropFastPath();
 	}
 
 	Napi::Value Send(const Napi::CallbackInfo &info)
@@ -255,6 +282,183 @@ private:
 		o.Set("gid", Napi::Number::New(env, conn_->peer().gid));
 		return o;
 	}
+
+	/* ---- fast path ---------------------------------------------------------------- */
+
+	void DropFastPath()
+	{
+		if (fp_ && fp_nic_hook_)
+			RemoveNicReleaseHook(fp_nic_, fp_nic_hook_);
+		fp_nic_hook_ = 0;
+		fp_nic_ = nullptr;
+		fp_.reset();
+		if (fp_bar_) {
+			munmap(fp_bar_, VFMED_VF_BAR0_SIZE);
+			fp_bar_ = nullptr;
+		}
+		for (auto &r : fp_windows_)
+			r.Reset();
+		fp_windows_.clear();
+	}
+
+	static std::vector<uint8_t> Mask(const Args &a, Napi::Object o, const char *name, size_t bytes)
+	{
+		Napi::Uint8Array m = a.Bytes(o.Get(name), name);
+		if (m.ByteLength() != bytes)
+			throw a.Range(std::string("\"") + name + "\" must have " + std::to_string(bytes) +
+				      " bytes (one bit per dword of the region)");
+		return std::vector<uint8_t>(m.Data(), m.Data() + bytes);
+	}
+
+	/*
+	 * setFastPath(null) | setFastPath({ nic, vf, region, regionSize, read, write,
+	 *                                   tailLog?: { windows: [{ iova, buffer }],
+	 *                                               postTails: boolean } })
+	 * Installs (or removes) the policy; the counters and log of a replaced policy must have
+	 * been taken before (they are dropped).
+	 */
+	Napi::Value SetFastPath(const Napi::CallbackInfo &info)
+	{
+		Args a(info, "Connection.setFastPath");
+		Napi::Env env = info.Env();
+		DropFastPath();
+		if (!a.Present(0) || info[0].IsNull())
+			return env.Undefined();
+		if (!info[0].IsObject())
+			throw a.Type("\"policy\" must be an object or null");
+		Napi::Object o = info[0].As<Napi::Object>();
+		VfmedFastPathConfig cfg;
+		struct vfmed_nic *nic = UnwrapNic(a, o.Get("nic"), "nic");
+		cfg.nic = nic;
+		cfg.vf = a.U32(o.Get("vf"), "vf");
+		if (cfg.vf >= vfmed_nic_max_vfs(nic))
+			throw a.Range("\"vf\" must be < the NIC's maxVfs");
+		cfg.region = a.U32(o.Get("region"), "region");
+		cfg.region_size = a.U32(o.Get("regionSize"), "regionSize");
+		if (cfg.region_size == 0 || cfg.region_size % 32 || cfg.region_size > VFMED_VF_BAR0_SIZE)
+			throw a.Range("\"regionSize\" must be a non-zero multiple of 32 up to the BAR0 size");
+		cfg.read_mask = Mask(a, o, "read", cfg.region_size / 32);
+		cfg.write_mask = Mask(a, o, "write", cfg.region_size / 32);
+		std::vector<Napi::Reference<Napi::ArrayBuffer>> refs;
+		Napi::Value tl = o.Get("tailLog");
+		if (!tl.IsUndefined() && !tl.IsNull()) {
+			if (!tl.IsObject() || !tl.As<Napi::Object>().Get("windows").IsArray())
+				throw a.Type("\"tailLog\" must be { windows: [{ iova, buffer }] }");
+			Napi::Array ws = tl.As<Napi::Object>().Get("windows").As<Napi::Array>();
+			for (uint32_t i = 0; i < ws.Length(); i++) {
+				Napi::Value w = ws.Get(i);
+				if (!w.IsObject())
+					throw a.Type("\"tailLog.windows\" entries must be objects");
+				Napi::Object wo = w.As<Napi::Object>();
+				Napi::ArrayBuffer ab = a.Buffer(wo.Get("buffer"), "buffer");
+				uint64_t iova = a.U64(wo.Get("iova"), "iova");
+				if (ab.ByteLength() == 0 || iova + ab.ByteLength() < iova)
+					throw a.Range("a tailLog window is empty or wraps");
+				cfg.windows.push_back({ iova, ab.ByteLength(),
+							static_cast<const uint8_t *>(ab.Data()) });
+				refs.push_back(Napi::Persistent(ab));
+			}
+			int fd = vfmed_nic_vf_bar_fd(nic, cfg.vf);
+			if (fd < 0)
+				throw SystemError(env, "vfmed_nic_vf_bar_fd", -fd);
+			Napi::Value pv = tl.As<Napi::Object>().Get("postTails");
+			bool post = !pv.IsUndefined() && a.Bool(pv, "postTails");
+			void *bar = mmap(nullptr, VFMED_VF_BAR0_SIZE, PROT_READ | (post ? PROT_WRITE : 0),
+					 MAP_SHARED, fd, 0);
+			if (bar == MAP_FAILED)
+				throw SystemError(env, "mmap", errno);
+			fp_bar_ = bar;
+			cfg.bar = static_cast<volatile uint32_t *>(bar);
+			cfg.tail_log = true;
+			cfg.post_tails = post;
+		}
+		fp_ = std::make_unique<VfmedFastPath>(std::move(cfg));
+		fp_->set_paused(fp_paused_);
+		fp_windows_ = std::move(refs);
+		fp_nic_ = nic;
+		fp_nic_hook_ = AddNicReleaseHook(nic, [this]() {
+			if (fp_)
+				fp_->detach_nic();
+			fp_nic_hook_ = 0;
+		});
+		return env.Undefined();
+	}
+
+	Napi::Value SetFastPathPaused(const Napi::CallbackInfo &info)
+	{
+		Args a(info, "Connection.setFastPathPaused");
+		bool p = a.Bool(0, "paused");
+		fp_paused_ = p;
+		if (fp_)
+			fp_->set_paused(p);
+		return info.Env().Undefined();
+	}
+
+	/* { reads: Uint32Array, writes: Uint32Array ((dword, count) pairs), log: Uint32Array
+	 * (kind, q, head, oldTail, newTail, naddr per entry), addrs: Float64Array (NaN =
+	 * unknown) } since the last call, or null when nothing was served. */
+	Napi::Value TakeFastPath(const Napi::CallbackInfo &info)
+	{
+		Napi::Env env = info.Env();
+		if (!fp_ || !fp_->pending())
+			return env.Null();
+		std::vector<uint32_t> rd, wr;
+		std::vector<VfmedFastPathLogEntry> log;
+		std::vector<uint64_t> addrs;
+		fp_->take_counts(&rd, &wr);
+		fp_->take_log(&log, &addrs);
+		auto u32 = [&](const std::vector<uint32_t> &v) {
+			Napi::Uint32Array t = Napi::Uint32Array::New(env, v.size());
+			if (!v.empty())
+				memcpy(t.Data(), v.data(), v.size() * sizeof(uint32_t));
+			return t;
+		};
+		std::vector<uint32_t> lg;
+		lg.reserve(log.size() * 6);
+		for (const auto &e : log) {
+			lg.push_back(e.kind);
+			lg.push_back(e.q);
+			lg.push_back(e.head);
+			lg.push_back(e.old_tail);
+			lg.push_back(e.new_tail);
+			lg.push_back(e.naddr);
+		}
+		Napi::Float64Array ad = Napi::Float64Array::New(env, addrs.size());
+		for (size_t i = 0; i < addrs.size(); i++)
+			ad[i] = addrs[i] == UINT64_MAX ? NAN : (double)addrs[i];
+		Napi::Object o = Napi::Object::New(env);
+		o.Set("reads", u32(rd));
+		o.Set("writes", u32(wr));
+		o.Set("log", u32(lg));
+		o.Set("addrs", ad);
+		return o;
+	}
+
+	Napi::Value GetFastPathTotals(const Napi::CallbackInfo &info)
+	{
+		Napi::Env env = info.Env();
+		if (!fp_)
+			return env.Null();
+		const VfmedFastPathTotals &t = fp_->totals();
+		Napi::Object o = Napi::Object::New(env);
+		o.Set("reads", Napi::Number::New(env, (double)t.reads));
+		o.Set("writes", Napi::Number::New(env, (double)t.writes));
+		o.Set("errors", Napi::Number::New(env, (double)t.errors));
+		o.Set("logged", Napi::Number::New(env, (double)t.logged));
+		o.Set("declinedLog", Napi::Number::New(env, (double)t.declined_log));
+		o.Set("posted", Napi::Number::New(env, (double)t.posted));
+		o.Set("paused", Napi::Boolean::New(env, fp_->paused()));
+		o.Set("tailLog", Napi::Boolean::New(env, fp_->config().tail_log));
+		return o;
+	}
+
+	std::unique_ptr<VfmedFastPath> fp_;
+	struct vfmed_nic *fp_nic_ = nullptr;
+	uint64_t fp_nic_hook_ = 0;
+	void *fp_bar_ = nullptr;
+	std::vector<Napi::Reference<Napi::ArrayBuffer>> fp_windows_;
+	bool fp_paused_ = false;
+	std::vector<uint8_t> reply_;
 
 	std::unique_ptr<VfmedConn> conn_;
 	Napi::FunctionReference on_message_;
