@@ -93,9 +93,11 @@ fi
 if ((${#paths[@]} == 0)); then
 	# The suites that execute native code: the glue, the hardware model, the PF driver
 	# through koffi, the CLI demo (its child process inherits the environment below) and the
-	# vfio-user server with its native socket transport, the uplink backends, and the daemon
-	# with real guest runners end to end (they inherit the environment too).
-	for d in tests/addon tests/hw tests/pf tests/cli tests/vfio tests/wire tests/e2e; do
+	# vfio-user server with its native socket transport and fast path, the mediator (tail
+	# log, trackers), the guest runner (MMIO exits, live migration, the stream codec), the
+	# uplink backends, and the daemon with real guest runners end to end (they inherit the
+	# environment too).
+	for d in tests/addon tests/hw tests/pf tests/cli tests/vfio tests/mediate tests/guest tests/wire tests/e2e; do
 		[[ -d "$root/$d" ]] && paths+=("$d")
 	done
 fi

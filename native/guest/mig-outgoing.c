@@ -690,14 +690,16 @@ static int switchover(struct vfmed_runner *r, struct vfmed_migout *m, uint64_t t
 		uint64_t tv = vfmed_now_ns(), h = 0xcbf29ce484222325ull;
 		for (uint64_t p0 = 0; p0 < m->pages; p0 += DIGESTS_PER_SEC) {
 			uint64_t n = m->pages - p0 < DIGESTS_PER_SEC ? m->pages - p0 : DIGESTS_PER_SEC;
-			uint64_t *d;
+			uint8_t *d;   /* the stream buffer: no alignment, little-endian by memcpy */
 			if (!vfmed_mig_tx_fits(&m->tx, n * 8) && (rc = flush_all(m, deadline)))
 				return rc;
-			d = (uint64_t *)vfmed_mig_tx_section_begin(&m->tx, VFMED_MIG_SEC_RAM_DIGEST, n * 8);
+			d = vfmed_mig_tx_section_begin(&m->tx, VFMED_MIG_SEC_RAM_DIGEST, n * 8);
 			for (uint64_t i = 0; i < n; i++) {
-				d[i] = vfmed_fnv1a64(r->ram.host + (p0 + i) * VFMED_MIG_PAGE, VFMED_MIG_PAGE);
+				uint64_t v = vfmed_fnv1a64(r->ram.host + (p0 + i) * VFMED_MIG_PAGE, VFMED_MIG_PAGE);
+
+				memcpy(d + i * 8, &v, 8);
 				for (unsigned b = 0; b < 8; b++) {
-					h ^= (uint8_t)(d[i] >> (8 * b));
+					h ^= (uint8_t)(v >> (8 * b));
 					h *= 0x100000001b3ull;
 				}
 			}

@@ -41,7 +41,7 @@ describe('vfmed migrate with real runners', () => {
 
     const r = await vfmedAsync(['migrate', '--guest', mon, '--to', `127.0.0.1:${dst.port}`, '--json',
       '--dirty-tracking', 'device-log', '--verify-ram', '--downtime-limit', '50', '--timeout', '10000']);
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, `${r.stderr}\nsource runner: ${src.stderr}`).toBe(0);
     expect(r.stderr).toBe('');
     const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const summary = lines.at(-1)!;
