@@ -17,6 +17,7 @@ const METRICS: MetricSpec[] = [
   { name: 'ramMultiple', unit: 'percent', better: 'lower', description: 'bytes sent as a share of guest RAM' },
   { name: 'framesLost', unit: 'count', better: 'lower', description: "frames of the guest's own stream never received" },
   { name: 'framesDuplicated', unit: 'count', better: 'lower', description: "frames of the guest's own stream received twice" },
+  { name: 'sourceRate', unit: 'pps', better: 'higher', description: 'frames/s the guest sent just before the migration (the rate is offered; the fabric paces a faster sender)' },
 ];
 
 function mpps(r: number): string {

@@ -23,26 +23,11 @@
  */
 import type { NativeNic } from '../native/addon.js';
 import type { VfioDevice } from './device.js';
-import type { FastPathDrain, FastPathTotals, NativeConnection } from './transport-native.js';
+import type { FastPathDrain, FastPathTotals, NativeConnection, NativeFastPathPolicy } from './transport-native.js';
 
-/** What may be served natively now (one region). Masks: bit i (LSB first) = dword i. */
-export interface FastPathPolicy {
-  nic: NativeNic;
-  vf: number;
-  region: number;
-  /** bytes; masks have regionSize / 32 bytes */
-  regionSize: number;
-  read: Uint8Array;
-  write: Uint8Array;
-  /**
-   * Log RDT0/1 / TDT0/1 4-byte writes (for the tail-trap tracker), reading posted RX
-   * descriptors through these guest memory mappings. The buffers must stay mapped while
-   * the policy is installed (withdraw() it before unmapping). `postTails`: a logged tail
-   * write is stored into the register memory the device polls (what a passthrough store
-   * does) instead of being processed inside the call.
-   */
-  tailLog?: { windows: ReadonlyArray<{ iova: bigint; buffer: ArrayBuffer }>; postTails?: boolean } | null;
-}
+/** What may be served natively now (one region): exactly what the transport takes
+ * (NativeFastPathPolicy, fields documented there). */
+export type FastPathPolicy = NativeFastPathPolicy;
 
 /** One natively served (and logged) tail write, with the register values at the write. */
 export interface FastPathTailWrite {

@@ -44,14 +44,23 @@ export interface FastPathTotals {
   tailLog: boolean;
 }
 
-/** The native form of a FastPathPolicy (mediator/vfio/fast-path.ts). */
+/** What the transport may serve natively for one region (mediator/vfio/fast-path.ts).
+ * Masks: bit i (LSB first) = dword i. */
 export interface NativeFastPathPolicy {
   nic: NativeNic;
   vf: number;
   region: number;
+  /** bytes; masks have regionSize / 32 bytes */
   regionSize: number;
   read: Uint8Array;
   write: Uint8Array;
+  /**
+   * Log RDT0/1 / TDT0/1 4-byte writes (for the tail-trap tracker), reading posted RX
+   * descriptors through these guest memory mappings. The buffers must stay mapped while
+   * the policy is installed (withdraw() it before unmapping). `postTails`: a logged tail
+   * write is stored into the register memory the device polls (what a passthrough store
+   * does) instead of being processed inside the call.
+   */
   tailLog?: { windows: ReadonlyArray<{ iova: bigint; buffer: ArrayBuffer }>; postTails?: boolean } | null;
 }
 

@@ -77,13 +77,17 @@ void vfmed_uplink_send(struct vfmed_nic *nic, const uint8_t *frame, uint32_t len
 	u->bytes += len;
 }
 
+/* Arguments of a frame entering from the wire. */
+static bool ingress_ok(const struct vfmed_nic *nic, const void *frame, uint32_t len)
+{
+	return nic && frame && len >= VFMED_FRAME_MIN && len <= VFMED_FRAME_MAX;
+}
+
 int vfmed_uplink_inject(struct vfmed_nic *nic, const void *frame, uint32_t len)
 {
 	int rc;
 
-	if (!nic || !frame)
-		return -EINVAL;
-	if (len < VFMED_FRAME_MIN || len > VFMED_FRAME_MAX)
+	if (!ingress_ok(nic, frame, len))
 		return -EINVAL;
 	vfmed_nic_lock(nic);
 	nic->uplink.rx_frames++;
@@ -97,9 +101,7 @@ int vfmed_uplink_offer(struct vfmed_nic *nic, const void *frame, uint32_t len)
 {
 	int rc;
 
-	if (!nic || !frame)
-		return -EINVAL;
-	if (len < VFMED_FRAME_MIN || len > VFMED_FRAME_MAX)
+	if (!ingress_ok(nic, frame, len))
 		return -EINVAL;
 	vfmed_nic_lock(nic);
 	rc = vfmed_switch_offer_from_uplink(nic, frame, len);

@@ -9,35 +9,26 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DaemonRig } from '../mediate/helpers/daemon-rig.js';
 import type { GuestProcess } from '../mediate/helpers/guest-process.js';
 import { GuestProcess as Guest } from '../mediate/helpers/guest-process.js';
-import { MonitorClient, SharedWire, monitorPath, startIncoming, type Json } from './helpers/live-rig.js';
+import { LiveResources, MonitorClient, SharedWire, monitorPath, startIncoming, type Json } from './helpers/live-rig.js';
 
-let rigs: DaemonRig[] = [];
-let guests: GuestProcess[] = [];
-let cleanup: Array<() => void> = [];
-afterEach(async () => {
-  for (const c of cleanup) c();
-  cleanup = [];
-  for (const g of guests) await g.stop();
-  guests = [];
-  for (const r of rigs) await r.close();
-  rigs = [];
-});
+const res = new LiveResources();
+afterEach(() => res.teardown());
 
 const WORKLOAD = ['--ring', '64', '--size', '200', '--streams', '2', '--stats-interval', '50', '--strict', '--drain-timeout', '15000'];
 
 async function pair(tag: string, srcArgs: string[], opts: { dstArgs?: string[] } = {}) {
   const a = new DaemonRig(`${tag}a`), b = new DaemonRig(`${tag}b`);
-  rigs.push(a, b);
+  res.rigs.push(a, b);
   const wire = new SharedWire(a, b);
-  cleanup.push(() => wire.stop());
+  res.cleanup.push(() => wire.stop());
   const mon = monitorPath(tag);
-  cleanup.push(() => rmSync(mon, { force: true }));
+  res.cleanup.push(() => rmSync(mon, { force: true }));
   const src = new Guest([srcArgs[0]!, '--socket', a.path(0), '--monitor', mon, ...srcArgs.slice(1)]);
-  guests.push(src);
+  res.guests.push(src);
   const dst = await startIncoming(b, opts.dstArgs ?? srcArgs);
-  guests.push(dst.guest);
+  res.guests.push(dst.guest);
   const client = await MonitorClient.open(mon);
-  cleanup.push(() => client.close());
+  res.cleanup.push(() => client.close());
   return { a, b, wire, src, dst: dst.guest, port: dst.port, client };
 }
 

@@ -7,19 +7,10 @@ import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DaemonRig, type DaemonOptions } from '../mediate/helpers/daemon-rig.js';
 import { GuestProcess } from '../mediate/helpers/guest-process.js';
-import { MonitorClient, SharedWire, monitorPath, startIncoming } from './helpers/live-rig.js';
+import { LiveResources, MonitorClient, SharedWire, monitorPath, startIncoming } from './helpers/live-rig.js';
 
-let rigs: DaemonRig[] = [];
-let guests: GuestProcess[] = [];
-let cleanup: Array<() => void> = [];
-afterEach(async () => {
-  for (const c of cleanup) c();
-  cleanup = [];
-  for (const g of guests) await g.stop();
-  guests = [];
-  for (const r of rigs) await r.close();
-  rigs = [];
-});
+const res = new LiveResources();
+afterEach(() => res.teardown());
 
 const COUNT = 16000; // 0.8 s at 20 kpps: the workload outlives every failure below
 const SRC = ['loopback', '--ring', '64', '--size', '200', '--rate', '20000', '--count', String(COUNT), '--ram', '8M',
@@ -27,17 +18,17 @@ const SRC = ['loopback', '--ring', '64', '--size', '200', '--rate', '20000', '--
 
 async function setup(tag: string, dstArgs: string[] = SRC, dstOpts: DaemonOptions = {}) {
   const a = new DaemonRig(`${tag}a`), b = new DaemonRig(`${tag}b`, dstOpts);
-  rigs.push(a, b);
+  res.rigs.push(a, b);
   const wire = new SharedWire(a, b);
-  cleanup.push(() => wire.stop());
+  res.cleanup.push(() => wire.stop());
   const mon = monitorPath(tag);
-  cleanup.push(() => rmSync(mon, { force: true }));
+  res.cleanup.push(() => rmSync(mon, { force: true }));
   const src = new GuestProcess([SRC[0]!, '--socket', a.path(0), '--monitor', mon, ...SRC.slice(1)]);
-  guests.push(src);
+  res.guests.push(src);
   const dst = await startIncoming(b, dstArgs);
-  guests.push(dst.guest);
+  res.guests.push(dst.guest);
   const client = await MonitorClient.open(mon);
-  cleanup.push(() => client.close());
+  res.cleanup.push(() => client.close());
   await src.waitFor((l) => l.type === 'stats' && (l['rx_tagged'] as number) > 300, 'traffic flowing');
   return { a, b, wire, src, dst: dst.guest, port: dst.port, client, mon };
 }
@@ -117,7 +108,7 @@ describe('live migration failures fail back', () => {
 describe('monitor robustness', () => {
   it('bad lines close only that client; bad requests get errors; the runner never stops', async () => {
     const dmon = monitorPath('mondst');
-    cleanup.push(() => rmSync(dmon, { force: true }));
+    res.cleanup.push(() => rmSync(dmon, { force: true }));
     const { src, dst, client, a, wire, mon } = await setup('mon', [...SRC, '--monitor', dmon]);
     const closedWith = async (text: string) => {
       const c = await MonitorClient.open(mon);
@@ -135,7 +126,7 @@ describe('monitor robustness', () => {
     expect(await client.request({ cmd: 'query-migrate' })).toMatchObject({ ok: true, status: 'none', last: null });
     // The destination's monitor answers, but refuses to start a migration of its own.
     const d = await MonitorClient.open(dmon);
-    cleanup.push(() => d.close());
+    res.cleanup.push(() => d.close());
     expect(await d.request({ cmd: 'query-migrate' })).toMatchObject({ ok: true, status: 'active' });
     expect(await d.request({ cmd: 'migrate', to: '127.0.0.1:5' })).toMatchObject({ ok: false, error: expect.stringMatching(/destination/) });
     await dst.stop();

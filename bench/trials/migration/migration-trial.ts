@@ -20,6 +20,8 @@
  *   framesLost   frames of the guest's own stream missing (later ones arrived) half a second
  *                after the switchover (must be 0)
  *   framesDuplicated                       ... received twice (must be 0)
+ *   sourceRate   frames/s the guest really sent just before the migration: the fabric paces
+ *                a sender faster than it (PAUSE), so a row's ratePps is what is offered
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -90,7 +92,7 @@ export const migrationTrial: TrialEntryPoint = {
   async run(ctx: TrialContext): Promise<TrialOutput> {
     const p = parse(ctx.params);
     const samples: Record<string, number[]> = {
-      downtime: [], total: [], bytes: [], ramMultiple: [], framesLost: [], framesDuplicated: [],
+      downtime: [], total: [], bytes: [], ramMultiple: [], framesLost: [], framesDuplicated: [], sourceRate: [],
     };
     const extra: JsonObject = {};
     for (let i = 0; i < ctx.samples; i++) {
@@ -101,6 +103,7 @@ export const migrationTrial: TrialEntryPoint = {
       samples['ramMultiple']!.push((100 * one.bytes) / (p.ramMiB * 1024 * 1024));
       samples['framesLost']!.push(one.lost);
       samples['framesDuplicated']!.push(one.duplicated);
+      samples['sourceRate']!.push(one.sourceRate);
       extra[`migration${i}`] = one.detail;
       ctx.progress(i + 1, ctx.samples);
     }
@@ -109,7 +112,7 @@ export const migrationTrial: TrialEntryPoint = {
 };
 
 interface OneMigration {
-  downtime: number; total: number; bytes: number; lost: number; duplicated: number; detail: JsonObject;
+  downtime: number; total: number; bytes: number; lost: number; duplicated: number; sourceRate: number; detail: JsonObject;
 }
 
 async function migrateOnce(p: MigrationParams, n: number): Promise<OneMigration> {
@@ -149,11 +152,11 @@ async function migrateOnce(p: MigrationParams, n: number): Promise<OneMigration>
       bytes: done.bytes_sent,
       lost: num(sum, 'rx_lost'),
       duplicated: num(sum, 'rx_duplicated'),
+      sourceRate: num(before, 'tx_pps'),
       detail: {
         rounds: done.rounds.map((r) => ({ ...r })),
         setupMs: done.setup_ms,
         deviceBytes: done.device_bytes,
-        sourceTxPps: num(before, 'tx_pps'),
         destinationRxFrames: num(sum, 'rx_tagged'),
         fabricUnknown: Number(fab.unknown),
         fabricOverflow: Number(fab.overflow),

@@ -157,3 +157,20 @@ export async function startIncoming(rig: DaemonRig, args: string[]): Promise<{ g
   const l = await guest.waitFor((x) => x.type === 'live_migration' && x['phase'] === 'listening', 'the destination listening');
   return { guest, port: l['port'] as number };
 }
+
+/** What one live-migration test started, stopped in reverse dependency order after it:
+ * extra cleanups, then the runners, then the daemons. */
+export class LiveResources {
+  rigs: DaemonRig[] = [];
+  guests: GuestProcess[] = [];
+  cleanup: Array<() => void> = [];
+
+  async teardown(): Promise<void> {
+    for (const c of this.cleanup) c();
+    this.cleanup = [];
+    for (const g of this.guests) await g.stop();
+    this.guests = [];
+    for (const r of this.rigs) await r.close();
+    this.rigs = [];
+  }
+}
