@@ -19,6 +19,8 @@
  *   0xf001 PRECOPY_INFO   GET   u64 initial_bytes, u64 dirty_bytes (PRE_COPY states only)
  *   0xf002 DIRTY_TRACKER  G/S   u32 mode: 0 tail-trap, 1 device-log, 2 all; SET: EBUSY
  *                               while DMA logging runs, EINVAL for another value
+ *   0xf003 LAST_ERROR     GET   UTF-8 text of this open's last failed migration operation
+ *                               (empty if none), cut to what argsz leaves room for
  *
  * Any other feature index is not ours (the device answers ENOTTY).
  */
@@ -53,6 +55,7 @@ const SPECS = new Map<number, FeatureSpec>([
   [Feature.MIG_DATA_SIZE, { ops: GET, minsz: 8 }],
   [Feature.VFMED_PRECOPY_INFO, { ops: GET, minsz: 16 }],
   [Feature.VFMED_DIRTY_TRACKER, { ops: GET | SET, minsz: 4 }],
+  [Feature.VFMED_LAST_ERROR, { ops: GET, minsz: 0 }],
 ]);
 
 /** VFMED_DIRTY_TRACKER values <-> tracker modes. */
@@ -91,6 +94,8 @@ export class VfDeviceFeatures {
     private readonly mig: VfMigrationController,
     private readonly logging: DmaLogging,
     private readonly tracker: TrackerSelection,
+    /** The last migration failure of this open, as text ('' when none). */
+    private readonly lastError: () => string = () => '',
   ) {}
 
   handle(flags: number, data: Uint8Array, argsz: number | undefined): Promise<Uint8Array | void> | Uint8Array | void | Passthrough {
@@ -136,6 +141,11 @@ export class VfDeviceFeatures {
         if (mode === undefined) throw bad(`VFMED_DIRTY_TRACKER: unknown mode ${v} (0 tail-trap, 1 device-log, 2 all)`);
         this.tracker.set(mode);
         return;
+      }
+      case Feature.VFMED_LAST_ERROR: {
+        const text = Buffer.from(this.lastError(), 'utf8');
+        const room = argsz === undefined ? text.length : Math.max(0, argsz - HEADER);
+        return text.subarray(0, Math.min(text.length, room, 4096));
       }
       case Feature.DMA_LOGGING_START:
         return this.logging.start(decodeLoggingControl(data));

@@ -98,6 +98,8 @@ export class VfMediateHandle implements MediateHandle {
   readonly #features: VfDeviceFeatures;
   readonly #control: PfVfControl;
   readonly #onError: (e: unknown, what: string) => void;
+  /** Why the last migration operation of this open failed (DEVICE_FEATURE LAST_ERROR). */
+  #lastError = '';
   readonly #onRelease: () => void;
   readonly #onReleaseMac: () => void;
   #released = false;
@@ -126,7 +128,7 @@ export class VfMediateHandle implements MediateHandle {
     this.#features = new VfDeviceFeatures(this.migration, this.logging, {
       get: () => this.tracker.mode,
       set: (mode) => this.selectTracker(mode),
-    });
+    }, () => this.#lastError);
   }
 
   /** The current dirty tracker (DMA_LOGGING_* run on it). */
@@ -435,9 +437,10 @@ export class VfMediateHandle implements MediateHandle {
     return (this.device.config.read16(Pci.COMMAND) & Pci.COMMAND_MEMORY) !== 0;
   }
 
-  /** Logs why (the client only gets an errno) and rethrows. */
+  /** Logs why (the client only gets an errno), keeps it for LAST_ERROR, and rethrows. */
   #fail(e: unknown, what: string): never {
     this.#onError(e, what);
+    this.#lastError = `${what}: ${e instanceof Error ? e.message : String(e)}`;
     throw e;
   }
 

@@ -13,6 +13,11 @@
  *     data = { u64 initial_bytes, u64 dirty_bytes }, valid in PRE_COPY and PRE_COPY_P2P.
  *   DEVICE_FEATURE 0xf002 DIRTY_TRACKER (GET/SET): u32 mode, 0 tail-trap, 1 device-log,
  *     2 all; SET fails with EBUSY while DMA logging runs, EINVAL for an unknown mode.
+ *   DEVICE_FEATURE 0xf003 LAST_ERROR (GET): UTF-8 text (no NUL) saying why this open's
+ *     last migration operation failed (MIG_DATA_WRITE, a state change, the v1 region):
+ *     vfio-user error replies carry only an errno, so a VMM asks for the reason here
+ *     (e.g. which device parameter differs). Empty when nothing failed; cut to what argsz
+ *     leaves room for.
  *
  * Trap-BAR info region (32 bytes, 4-byte accesses only):
  *
@@ -73,6 +78,8 @@ export const Feature = {
   VFMED_PRECOPY_INFO: 0xf001,
   /** vfmed extension: GET/SET u32 tracker mode (DirtyTrackerMode); docs/live-migration.md. */
   VFMED_DIRTY_TRACKER: 0xf002,
+  /** vfmed extension: GET the text of this open's last failed migration operation. */
+  VFMED_LAST_ERROR: 0xf003,
 } as const;
 
 /** Values of DEVICE_FEATURE VFMED_DIRTY_TRACKER. */

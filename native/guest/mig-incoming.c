@@ -63,11 +63,18 @@ static int failf(struct in_ctx *c, int rc, const char *fmt, ...)
 	return rc;
 }
 
+/* A vfio-user call failed: its errno, and — the server answered, so it is still there —
+ * the server's own reason (DEVICE_FEATURE LAST_ERROR), e.g. which device parameter differs. */
 static int vfu_failf(struct in_ctx *c, int rc, const char *what)
 {
 	struct vfmed_vfu *v = &c->r->vfu;
-	return failf(c, rc, "%s: %s%s%s", what, strerror(-rc), rc == -EPROTO && v->proto_err ? " — " : "",
-		     rc == -EPROTO && v->proto_err ? v->proto_err : "");
+	int client_proto = rc == -EPROTO && v->proto_err;
+	char server[300] = "";
+
+	if (!v->broken && !client_proto)
+		(void)vfmed_vfu_last_error(v, server, sizeof(server));
+	return failf(c, rc, "%s: %s%s%s%s%s", what, strerror(-rc), client_proto ? " — " : "",
+		     client_proto ? v->proto_err : "", server[0] ? " — " : "", server);
 }
 
 static void send_ret(struct in_ctx *c, uint32_t type, const void *p, uint32_t len)

@@ -13,7 +13,7 @@
 
 #include "region-info.h"
 
-#define FEATURE_MAX_DATA 64u
+#define FEATURE_MAX_DATA 1024u   /* the largest feature data: LAST_ERROR's text */
 
 static int proto(struct vfmed_vfu *c, const char *why)
 {
@@ -140,6 +140,23 @@ int vfmed_vfu_precopy_info(struct vfmed_vfu *c, uint64_t *initial, uint64_t *dir
 		*initial = d[0];
 		*dirty = d[1];
 	}
+	return rc;
+}
+
+int vfmed_vfu_last_error(struct vfmed_vfu *c, char *buf, uint32_t cap)
+{
+	uint32_t n = 0;
+	int rc;
+
+	if (!cap)
+		return -EINVAL;
+	if (cap > FEATURE_MAX_DATA)
+		cap = FEATURE_MAX_DATA;
+	rc = vfmed_vfu_feature(c, VFU_FEATURE_GET | VFMED_FEATURE_LAST_ERROR, NULL, 0, buf, cap - 1, &n);
+	buf[rc || n >= cap ? 0 : n] = '\0';
+	for (uint32_t i = 0; buf[i]; i++)
+		if ((unsigned char)buf[i] < 0x20)
+			buf[i] = ' ';   /* one line in our own messages, whatever the server sent */
 	return rc;
 }
 

@@ -33,6 +33,9 @@ int vfmed_vfu_mig_write(struct vfmed_vfu *c, const void *buf, uint32_t len);
 /* PRECOPY_INFO (vfmed 0xf001): initial and dirty bytes still to read in PRE_COPY. */
 int vfmed_vfu_precopy_info(struct vfmed_vfu *c, uint64_t *initial, uint64_t *dirty);
 /* MIG_DATA_SIZE: the device's estimate of its stop-copy data. */
+/* DEVICE_FEATURE LAST_ERROR (vfmed): why the server's last migration operation failed, as
+ * a NUL-terminated line in buf (empty when none, or when the server lacks the feature). */
+int vfmed_vfu_last_error(struct vfmed_vfu *c, char *buf, uint32_t cap);
 int vfmed_vfu_mig_data_size(struct vfmed_vfu *c, uint64_t *bytes);
 /* VFMED_DIRTY_TRACKER (vfmed 0xf002): u32 mode VFMED_TRACKER_*. */
 int vfmed_vfu_tracker_get(struct vfmed_vfu *c, uint32_t *mode);

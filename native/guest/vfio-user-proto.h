@@ -205,6 +205,7 @@ static_assert(sizeof(struct vfu_irq_set) == 20, "vfio_irq_set is 20 bytes");
 #define VFU_FEATURE_MIG_DATA_SIZE      9u
 #define VFMED_FEATURE_PRECOPY_INFO     0xF001u   /* vfmed: {u64 initial_bytes, u64 dirty_bytes} */
 #define VFMED_FEATURE_DIRTY_TRACKER    0xF002u   /* vfmed: u32 mode (below), GET/SET */
+#define VFMED_FEATURE_LAST_ERROR       0xF003u   /* vfmed: GET, UTF-8 text of the last failure */
 #define VFMED_TRACKER_TAIL_TRAP        0u
 #define VFMED_TRACKER_DEVICE_LOG       1u
 #define VFMED_TRACKER_ALL              2u

@@ -10,6 +10,8 @@ import { CMD, le, regionAccessPayload } from '../vfio/helpers/wire.js';
 import { DaemonRig } from './helpers/daemon-rig.js';
 import { FEAT, FEATURE, MIG_REGION, ST, drain, feature, getState, migRead, migWrite, setState, u32s } from './helpers/mediate-wire.js';
 
+const LAST_ERROR = 0xf003; // vfmed: why the last migration operation failed
+
 const EINVAL = 22, EBADMSG = 74, EPROTO = 71, ENOTTY = 25;
 
 let src: DaemonRig, dst: DaemonRig, small: DaemonRig;
@@ -172,8 +174,16 @@ describe('migration v2 over vfio-user', () => {
       expect((await setState(s, ST.PRE_COPY)).errno).toBe(0);
       const initial = await drain(s);
       expect((await setState(d, ST.RESUMING)).errno).toBe(0);
+      const lastError = (argsz: number) => d.request(CMD.DEVICE_FEATURE, feature(FEAT.GET | LAST_ERROR, Buffer.alloc(0), argsz));
+      expect((await lastError(8 + 512)).payload.subarray(8).toString()).toBe(''); // nothing failed yet
       expect((await migWrite(d, initial)).errno).toBe(EPROTO);
       expect(small.driverErrors.at(-1)?.message).toMatch(/incompatible destination: rxFifoBytes: source RX FIFO 65536 bytes exceeds destination's 32768/);
+      // The client only got EPROTO; DEVICE_FEATURE LAST_ERROR gives it the reason, cut to argsz.
+      const why = await lastError(8 + 512);
+      expect(why.errno).toBe(0);
+      expect(why.payload.subarray(8).toString()).toMatch(/^MIG_DATA_WRITE: .*incompatible destination: rxFifoBytes: source RX FIFO 65536 bytes exceeds destination's 32768/);
+      expect((await lastError(8 + 16)).payload.subarray(8).toString()).toBe('MIG_DATA_WRITE: ');
+      expect((await d.request(CMD.DEVICE_FEATURE, feature(FEAT.SET | LAST_ERROR, Buffer.alloc(4)))).errno).toBe(EINVAL); // GET only
       // The source never stopped: back to RUNNING.
       expect(await getState(s)).toBe(ST.PRE_COPY);
       expect((await setState(s, ST.RUNNING)).errno).toBe(0);
