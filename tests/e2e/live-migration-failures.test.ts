@@ -22,7 +22,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { GuestProcess } from '../../mediator/guest/guest-process.js';
 import { vfmedRun } from './helpers/daemon-proc.js';
 import { HostPair } from './helpers/hosts.js';
-import { MonitorClient } from './helpers/monitor-client.js';
+import { MonitorClient } from '../helpers/monitor-client.js';
 import {
   MIG_PORT, describeRun, expectExactlyOnce, expectSent, expectTrafficStillRunning, hostConfigs, startIncoming,
   startTraffic, vfmedMigrate, type MigrateResult, type Traffic,

@@ -21,7 +21,7 @@ import { spawn } from 'node:child_process';
 import type { DaemonStatus } from '../../mediator/daemon/status.js';
 import { vfmedOk } from './helpers/daemon-proc.js';
 import { HostPair, waitLine } from './helpers/hosts.js';
-import { MonitorClient } from './helpers/monitor-client.js';
+import { MonitorClient } from '../helpers/monitor-client.js';
 import {
   GUEST_MAC, MIG_PORT, describeRun, expectExactlyOnce, expectSent, expectTrafficStillRunning, hostConfigs, startIncoming,
   startTraffic, vfmedMigrate,

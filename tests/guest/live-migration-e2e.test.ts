@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DaemonRig } from '../mediate/helpers/daemon-rig.js';
 import type { GuestProcess } from '../mediate/helpers/guest-process.js';
 import { GuestProcess as Guest } from '../mediate/helpers/guest-process.js';
-import { LiveResources, MonitorClient, SharedWire, monitorPath, startIncoming, type Json } from './helpers/live-rig.js';
+import { LiveResources, SharedWire, monitorPath, startIncoming, type Json } from './helpers/live-rig.js';
+import { MonitorClient } from '../helpers/monitor-client.js';
 
 const res = new LiveResources();
 afterEach(() => res.teardown());
@@ -27,7 +28,7 @@ async function pair(tag: string, srcArgs: string[], opts: { dstArgs?: string[] }
   res.guests.push(src);
   const dst = await startIncoming(b, opts.dstArgs ?? srcArgs);
   res.guests.push(dst.guest);
-  const client = await MonitorClient.open(mon);
+  const client = await MonitorClient.connect(mon, 10_000);
   res.cleanup.push(() => client.close());
   return { a, b, wire, src, dst: dst.guest, port: dst.port, client };
 }
@@ -40,7 +41,7 @@ describe('live migration between two daemons over TCP', () => {
     await src.waitFor((l) => l.type === 'stats' && (l['rx_tagged'] as number) > 500, 'traffic flowing');
     const rep = await client.request({ cmd: 'migrate', to: `127.0.0.1:${port}`, verify_ram: true, downtime_limit_ms: 50 });
     expect(rep).toMatchObject({ ok: true });
-    const done = await client.event((e) => e['event'] === 'completed' || e['event'] === 'failed', 'the migration to end');
+    const done = await client.waitEvent((e) => e['event'] === 'completed' || e['event'] === 'failed', 'the migration to end');
     expect(done, JSON.stringify(done)).toMatchObject({ event: 'completed' });
     expect((await src.exited).code, src.stderr).toBe(0);
     expect(src.line('summary')).toMatchObject({ reason: 'migrated' });
@@ -69,7 +70,7 @@ describe('live migration between two daemons over TCP', () => {
     // A zero downtime limit can never be met: exactly max_rounds pre-copy rounds.
     expect(await client.request({ cmd: 'migrate', to: `127.0.0.1:${port}`, downtime_limit_ms: 0, max_rounds: 4, dirty_tracking: tracker }))
       .toMatchObject({ ok: true });
-    const done = await client.event((e) => e['event'] === 'completed' || e['event'] === 'failed', 'the migration to end');
+    const done = await client.waitEvent((e) => e['event'] === 'completed' || e['event'] === 'failed', 'the migration to end');
     expect(done['event'], JSON.stringify(done)).toBe('completed');
     expect(done['tracker']).toBe(tracker);
     const progress = client.events.filter((e) => e['event'] === 'progress');

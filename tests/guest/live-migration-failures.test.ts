@@ -7,7 +7,8 @@ import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DaemonRig, type DaemonOptions } from '../mediate/helpers/daemon-rig.js';
 import { GuestProcess } from '../mediate/helpers/guest-process.js';
-import { LiveResources, MonitorClient, SharedWire, monitorPath, startIncoming } from './helpers/live-rig.js';
+import { LiveResources, SharedWire, monitorPath, startIncoming } from './helpers/live-rig.js';
+import { MonitorClient } from '../helpers/monitor-client.js';
 
 const res = new LiveResources();
 afterEach(() => res.teardown());
@@ -27,7 +28,7 @@ async function setup(tag: string, dstArgs: string[] = SRC, dstOpts: DaemonOption
   res.guests.push(src);
   const dst = await startIncoming(b, dstArgs);
   res.guests.push(dst.guest);
-  const client = await MonitorClient.open(mon);
+  const client = await MonitorClient.connect(mon, 10_000);
   res.cleanup.push(() => client.close());
   await src.waitFor((l) => l.type === 'stats' && (l['rx_tagged'] as number) > 300, 'traffic flowing');
   return { a, b, wire, src, dst: dst.guest, port: dst.port, client, mon };
@@ -41,7 +42,7 @@ async function expectSourceIntact(src: GuestProcess, a: DaemonRig, wire: SharedW
   expect(a.nic.vfInfo(0).rxPackets).toBeGreaterThanOrEqual(BigInt(COUNT));
 }
 
-const failed = (c: MonitorClient) => c.event((e) => e['event'] === 'failed' || e['event'] === 'completed', 'the migration to end');
+const failed = (c: MonitorClient) => c.waitEvent((e) => e['event'] === 'failed' || e['event'] === 'completed', 'the migration to end');
 
 describe('live migration failures fail back', () => {
   it('another guest layout on the destination: REFUSED before any RAM, the source runs on', async () => {
@@ -70,7 +71,7 @@ describe('live migration failures fail back', () => {
     const { src, dst, port, client, a, wire } = await setup('kill');
     // 2 MB/s: round 0 of 8 MiB takes seconds, so the destination dies in the middle of it.
     await client.request({ cmd: 'migrate', to: `127.0.0.1:${port}`, max_bandwidth: 2_000_000 });
-    await client.event((e) => e['phase'] === 'compat-ok', 'compat-ok');
+    await client.waitEvent((e) => e['phase'] === 'compat-ok', 'compat-ok');
     await dst.waitFor((l) => l['phase'] === 'compat-ok', 'the destination loading');
     await new Promise((r) => setTimeout(r, 200));
     dst.signal('SIGKILL');
@@ -83,7 +84,7 @@ describe('live migration failures fail back', () => {
   it('migrate-cancel during pre-copy: failed "cancelled", the destination gives up, the source runs on', async () => {
     const { src, dst, port, client, a, wire } = await setup('cancel');
     await client.request({ cmd: 'migrate', to: `127.0.0.1:${port}`, max_bandwidth: 2_000_000 });
-    await client.event((e) => e['phase'] === 'compat-ok', 'compat-ok');
+    await client.waitEvent((e) => e['phase'] === 'compat-ok', 'compat-ok');
     expect(await client.request({ cmd: 'migrate', to: `127.0.0.1:${port}` })).toMatchObject({ ok: false, error: 'a migration is already in progress' });
     expect(await client.request({ cmd: 'migrate-cancel' })).toMatchObject({ ok: true });
     const f = await failed(client);
@@ -111,9 +112,9 @@ describe('monitor robustness', () => {
     res.cleanup.push(() => rmSync(dmon, { force: true }));
     const { src, dst, client, a, wire, mon } = await setup('mon', [...SRC, '--monitor', dmon]);
     const closedWith = async (text: string) => {
-      const c = await MonitorClient.open(mon);
-      c.write(text);
-      await c.wait(() => (c.closed ? true : undefined), 'the bad client to be closed');
+      const c = await MonitorClient.connect(mon, 10_000);
+      c.writeRaw(text);
+      await c.untilClosed('the bad client to be closed');
       return c.replies[0]?.['error'];
     };
     expect(await closedWith('this is not json\n')).toMatch(/invalid request/);
@@ -125,7 +126,7 @@ describe('monitor robustness', () => {
     expect(await client.request({ cmd: 'migrate', to: '127.0.0.1:5', max_rounds: 0 })).toMatchObject({ ok: false });
     expect(await client.request({ cmd: 'query-migrate' })).toMatchObject({ ok: true, status: 'none', last: null });
     // The destination's monitor answers, but refuses to start a migration of its own.
-    const d = await MonitorClient.open(dmon);
+    const d = await MonitorClient.connect(dmon, 10_000);
     res.cleanup.push(() => d.close());
     expect(await d.request({ cmd: 'query-migrate' })).toMatchObject({ ok: true, status: 'active' });
     expect(await d.request({ cmd: 'migrate', to: '127.0.0.1:5' })).toMatchObject({ ok: false, error: expect.stringMatching(/destination/) });

@@ -9,7 +9,8 @@ import { crc32 } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DaemonRig } from '../mediate/helpers/daemon-rig.js';
 import { GuestProcess } from '../mediate/helpers/guest-process.js';
-import { MonitorClient, monitorPath, startIncoming } from './helpers/live-rig.js';
+import { monitorPath, startIncoming } from './helpers/live-rig.js';
+import { MonitorClient } from '../helpers/monitor-client.js';
 
 let rigs: DaemonRig[] = [];
 let guests: GuestProcess[] = [];
@@ -108,12 +109,12 @@ async function captureSource(): Promise<{ header: Buffer; initial: Buffer }> {
     });
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const client = await MonitorClient.open(mon);
+  const client = await MonitorClient.connect(mon, 10_000);
   try {
     const port = (srv.address() as { port: number }).port;
     expect(await client.request({ cmd: 'migrate', to: `127.0.0.1:${port}` })).toMatchObject({ ok: true });
     const cap = await captured;
-    expect(await client.event((e) => e['event'] === 'failed', 'the refusal')).toMatchObject({
+    expect(await client.waitEvent((e) => e['event'] === 'failed', 'the refusal')).toMatchObject({
       stage: 'compat', source_running: true, error: 'refused by the destination: captured',
     });
     return cap;

@@ -1,7 +1,6 @@
-// Fixtures for the live-migration tests: a monitor client (JSON lines over the runner's
-// --monitor socket), a wire that joins the two daemons' uplinks as one L2 segment, and
-// helpers to start a source and an --incoming destination runner.
-import { connect, type Socket } from 'node:net';
+// Fixtures for the live-migration tests: a wire that joins the two daemons' uplinks as one
+// L2 segment, and helpers to start a source and an --incoming destination runner (the
+// monitor client is tests/helpers/monitor-client.ts).
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MigState } from '../../../mediator/migration/fsm.js';
@@ -9,89 +8,6 @@ import type { DaemonRig } from '../../mediate/helpers/daemon-rig.js';
 import { GuestProcess } from '../../mediate/helpers/guest-process.js';
 
 export type Json = Record<string, unknown>;
-
-export class MonitorClient {
-  readonly events: Json[] = [];
-  readonly replies: Json[] = [];
-  closed = false;
-  #sock: Socket;
-  #buf = '';
-  #nextId = 1;
-  #waiters: Array<() => void> = [];
-
-  private constructor(sock: Socket) {
-    this.#sock = sock;
-    sock.setEncoding('utf8');
-    sock.on('data', (d: string) => {
-      this.#buf += d;
-      let nl: number;
-      while ((nl = this.#buf.indexOf('\n')) >= 0) {
-        const line = this.#buf.slice(0, nl);
-        this.#buf = this.#buf.slice(nl + 1);
-        const obj = JSON.parse(line) as Json;
-        (obj['event'] !== undefined ? this.events : this.replies).push(obj);
-      }
-      this.#wake();
-    });
-    sock.on('close', () => { this.closed = true; this.#wake(); });
-    sock.on('error', () => { /* close follows */ });
-  }
-
-  static async open(path: string, ms = 10_000): Promise<MonitorClient> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      try {
-        const s = await new Promise<Socket>((resolve, reject) => {
-          const c = connect(path, () => resolve(c));
-          c.once('error', reject);
-        });
-        return new MonitorClient(s);
-      } catch (e) {
-        if (Date.now() > deadline) throw e;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
-  }
-
-  /** Sends raw text (tests of malformed lines). */
-  write(text: string): void {
-    this.#sock.write(text);
-  }
-
-  async request(cmd: Json): Promise<Json> {
-    const id = this.#nextId++;
-    this.#sock.write(`${JSON.stringify({ ...cmd, id })}\n`);
-    return this.wait(() => this.replies.find((r) => r['id'] === id), `reply ${id}`);
-  }
-
-  async event(pred: (e: Json) => boolean, what: string, ms = 30_000): Promise<Json> {
-    return this.wait(() => this.events.find(pred), what, ms);
-  }
-
-  async wait<T>(get: () => T | undefined, what: string, ms = 30_000): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = get();
-      if (v !== undefined) return v;
-      if (this.closed) throw new Error(`monitor closed before ${what}`);
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; events: ${JSON.stringify(this.events)}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, 50);
-        this.#waiters.push(() => { clearTimeout(t); r(); });
-      });
-    }
-  }
-
-  close(): void {
-    this.#sock.destroy();
-  }
-
-  #wake(): void {
-    const ws = this.#waiters;
-    this.#waiters = [];
-    for (const w of ws) w();
-  }
-}
 
 /**
  * One L2 segment joining host A's and host B's uplinks (what the bridges and the veth pair

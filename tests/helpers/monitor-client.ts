@@ -1,7 +1,8 @@
-// A test's own client of a runner's monitor socket (docs/live-migration.md, "Monitor
+// The tests' own client of a runner's monitor socket (docs/live-migration.md, "Monitor
 // protocol"): JSON lines over a UNIX stream socket; every client receives every event, so a
 // test connects one next to `vfmed migrate` to watch a migration (and act on a precise
-// event) without relying on the command it is testing. Independent of the mediator's code.
+// event) without relying on the command it is testing. Independent of the mediator's code
+// (mediator/guest/monitor-client.ts), so it checks that code rather than sharing its bugs.
 import { connect, type Socket } from 'node:net';
 
 export type MonitorMsg = Record<string, unknown>;
@@ -84,6 +85,11 @@ export class MonitorClient {
   /** The first event (from index `from`) satisfying `pred`, already received or coming. */
   waitEvent(pred: (e: MonitorMsg) => boolean, what: string, timeoutMs = 30_000, from = 0): Promise<MonitorMsg> {
     return this.#until(() => this.events.slice(from).find(pred), what, timeoutMs);
+  }
+
+  /** Resolves once the runner has closed this connection (bounded). */
+  untilClosed(what: string, timeoutMs = 30_000): Promise<true> {
+    return this.#until(() => (this.#closed ? true : undefined), what, timeoutMs);
   }
 
   /** The migration's end: the first `completed` or `failed` event. */
