@@ -245,22 +245,6 @@ static int valid_incoming(const char *s)
 	return atoi(colon + 1) <= 65535;
 }
 
-static int parse_workload(const char *s, enum vfmed_workload *w)
-{
-	static const struct { const char *name; enum vfmed_workload w; } names[] = {
-		{ "txgen", VFMED_WL_TXGEN }, { "rxsink", VFMED_WL_RXSINK }, { "fwd", VFMED_WL_FWD },
-		{ "echo", VFMED_WL_ECHO }, { "loopback", VFMED_WL_LOOPBACK },
-		{ "mmio-lat", VFMED_WL_MMIO_LAT },
-	};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcmp(s, names[i].name)) {
-			*w = names[i].w;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 static void on_stop(int sig)
 {
 	(void)sig;
@@ -314,7 +298,7 @@ static int parse_args(int argc, char **argv, struct vfmed_opts *o)
 		fputs(usage_text, stdout);
 		return -1;
 	}
-	if (parse_workload(argv[1], &o->workload))
+	if (vfmed_workload_parse(argv[1], &o->workload))
 		return usage_error("unknown workload '%s' (txgen, rxsink, fwd, echo, loopback, mmio-lat)", argv[1]);
 
 	optind = 2;

@@ -200,7 +200,7 @@ static int add_digests(struct in_ctx *c, const struct vfmed_mig_section *s)
 /* Compares every page with the source's digest; *out = digest of the digests. */
 static int check_digest(struct in_ctx *c, uint64_t *out)
 {
-	uint64_t t0 = vfmed_now_ns(), h = 0xcbf29ce484222325ull, bad = 0, first = 0;
+	uint64_t t0 = vfmed_now_ns(), h = VFMED_FNV1A64_INIT, bad = 0, first = 0;
 
 	if (c->ndigests != c->pages)
 		return failf(c, -EPROTO, "RAM_DIGEST covers %" PRIu64 " of %" PRIu64 " pages", c->ndigests, c->pages);
@@ -208,10 +208,7 @@ static int check_digest(struct in_ctx *c, uint64_t *out)
 		uint64_t d = vfmed_fnv1a64(c->r->ram.host + p * VFMED_MIG_PAGE, VFMED_MIG_PAGE);
 		if (d != c->digests[p] && !bad++)
 			first = p;
-		for (unsigned b = 0; b < 8; b++) {
-			h ^= (uint8_t)(d >> (8 * b));
-			h *= 0x100000001b3ull;
-		}
+		h = vfmed_fnv1a64_add_u64(h, d);
 	}
 	c->verify_ns = vfmed_now_ns() - t0;
 	*out = h;

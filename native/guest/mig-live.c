@@ -14,6 +14,7 @@
 
 #include "monitor.h"
 #include "runner.h"
+#include "workloads.h"
 
 static const char *status_name(enum vfmed_live_status s)
 {
@@ -214,24 +215,12 @@ void vfmed_live_emit(struct vfmed_runner *r, const char *json)
 	}
 }
 
-static const char *workload_name(int w)
-{
-	switch (w) {
-	case VFMED_WL_TXGEN: return "txgen";
-	case VFMED_WL_RXSINK: return "rxsink";
-	case VFMED_WL_FWD: return "fwd";
-	case VFMED_WL_ECHO: return "echo";
-	case VFMED_WL_LOOPBACK: return "loopback";
-	default: return "mmio-lat";
-	}
-}
-
 int vfmed_live_config(const struct vfmed_runner *r, char *buf, size_t cap)
 {
 	const struct vfmed_opts *o = r->o;
 	int n = snprintf(buf, cap, "vfmed-guest/%u workload=%s queues=%u tx_ring=%u rx_ring=%u rx_sets=%u "
 			 "rx_buf_kib=%u tx_split=%d ram_base=%#llx", VFMED_GUEST_STATE_VERSION,
-			 workload_name(o->workload), o->queues, o->tx_ring, o->rx_ring, o->rx_sets,
+			 vfmed_workload_name(o->workload), o->queues, o->tx_ring, o->rx_ring, o->rx_sets,
 			 o->rx_buf_kib, o->tx_split, (unsigned long long)o->ram_base);
 	return n < 0 || (size_t)n >= cap ? -ENOSPC : n;
 }

@@ -687,7 +687,7 @@ static int switchover(struct vfmed_runner *r, struct vfmed_migout *m, uint64_t t
 			break;
 	}
 	if (m->p.verify_ram) {
-		uint64_t tv = vfmed_now_ns(), h = 0xcbf29ce484222325ull;
+		uint64_t tv = vfmed_now_ns(), h = VFMED_FNV1A64_INIT;
 		for (uint64_t p0 = 0; p0 < m->pages; p0 += DIGESTS_PER_SEC) {
 			uint64_t n = m->pages - p0 < DIGESTS_PER_SEC ? m->pages - p0 : DIGESTS_PER_SEC;
 			uint8_t *d;   /* the stream buffer: no alignment, little-endian by memcpy */
@@ -698,10 +698,7 @@ static int switchover(struct vfmed_runner *r, struct vfmed_migout *m, uint64_t t
 				uint64_t v = vfmed_fnv1a64(r->ram.host + (p0 + i) * VFMED_MIG_PAGE, VFMED_MIG_PAGE);
 
 				memcpy(d + i * 8, &v, 8);
-				for (unsigned b = 0; b < 8; b++) {
-					h ^= (uint8_t)(v >> (8 * b));
-					h *= 0x100000001b3ull;
-				}
+				h = vfmed_fnv1a64_add_u64(h, v);
 			}
 			vfmed_mig_tx_section_end(&m->tx, n * 8);
 		}

@@ -238,15 +238,25 @@ int vfmed_mig_ret_decode(const uint8_t *buf, size_t len, uint32_t *type, const u
 	return 0;
 }
 
+static uint64_t fnv1a64_byte(uint64_t h, uint8_t b)
+{
+	return (h ^ b) * 0x100000001b3ull;
+}
+
 uint64_t vfmed_fnv1a64(const void *p, size_t len)
 {
 	const uint8_t *b = p;
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = VFMED_FNV1A64_INIT;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ull;
-	}
+	for (size_t i = 0; i < len; i++)
+		h = fnv1a64_byte(h, b[i]);
+	return h;
+}
+
+uint64_t vfmed_fnv1a64_add_u64(uint64_t h, uint64_t v)
+{
+	for (unsigned b = 0; b < 8; b++)
+		h = fnv1a64_byte(h, (uint8_t)(v >> (8 * b)));
 	return h;
 }
 

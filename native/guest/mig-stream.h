@@ -106,8 +106,11 @@ size_t vfmed_mig_ret_encode(uint32_t type, const void *payload, uint32_t len, ui
 int vfmed_mig_ret_decode(const uint8_t *buf, size_t len, uint32_t *type, const uint8_t **payload,
 			 uint32_t *plen, size_t *used, struct vfmed_mig_why *why);
 
-/* FNV-1a 64 of one page (RAM_DIGEST) and of a sequence of u64 (the RAM digest). */
+/* FNV-1a 64 of one page (RAM_DIGEST) and of a sequence of u64 (the RAM digest): start
+ * from VFMED_FNV1A64_INIT and add each page digest's little-endian bytes. */
+#define VFMED_FNV1A64_INIT 0xcbf29ce484222325ull
 uint64_t vfmed_fnv1a64(const void *p, size_t len);
+uint64_t vfmed_fnv1a64_add_u64(uint64_t h, uint64_t v);
 
 /* ---- buffered non-blocking writer ---------------------------------------------------- */
 struct vfmed_mig_tx {

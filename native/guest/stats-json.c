@@ -12,6 +12,7 @@
 
 #include "mmio-trap.h"
 #include "runner.h"
+#include "workloads.h"
 
 struct jb {
 	char b[1 << 20];  /* summary with --lat-samples up to ~100k values */
@@ -80,19 +81,6 @@ static void end(struct jb *j)
 	fflush(stdout);
 }
 
-static const char *workload_name(int w)
-{
-	switch (w) {
-	case VFMED_WL_TXGEN: return "txgen";
-	case VFMED_WL_RXSINK: return "rxsink";
-	case VFMED_WL_FWD: return "fwd";
-	case VFMED_WL_ECHO: return "echo";
-	case VFMED_WL_LOOPBACK: return "loopback";
-	case VFMED_WL_MMIO_LAT: return "mmio-lat";
-	default: return "none";
-	}
-}
-
 static struct jb jbuf;
 
 void vfmed_json_init(struct vfmed_runner *r)
@@ -101,7 +89,7 @@ void vfmed_json_init(struct vfmed_runner *r)
 	const struct vfmed_guest_state *st = r->vf.st;
 
 	begin(j, "init");
-	js(j, "workload", workload_name(r->o->workload));
+	js(j, "workload", vfmed_workload_name(r->o->workload));
 	js(j, "mode", r->bar.uio ? "uio" : "vfio-user");
 	jmac(j, "mac", st->mac);
 	jmac(j, "dst", st->dst_mac);
@@ -249,7 +237,7 @@ void vfmed_json_summary(struct vfmed_runner *r, const char *reason, unsigned und
 	int first = 1;
 
 	begin(j, "summary");
-	js(j, "workload", workload_name(r->o->workload));
+	js(j, "workload", vfmed_workload_name(r->o->workload));
 	js(j, "reason", reason);
 	ju(j, "elapsed_ms", (now - r->start_ns) / 1000000);
 	counters(j, r);

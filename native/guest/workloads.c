@@ -341,3 +341,28 @@ stop:
 		return 3;
 	return 0;
 }
+
+static const struct { const char *name; enum vfmed_workload w; } workload_names[] = {
+	{ "txgen", VFMED_WL_TXGEN }, { "rxsink", VFMED_WL_RXSINK }, { "fwd", VFMED_WL_FWD },
+	{ "echo", VFMED_WL_ECHO }, { "loopback", VFMED_WL_LOOPBACK },
+	{ "mmio-lat", VFMED_WL_MMIO_LAT },
+};
+
+const char *vfmed_workload_name(enum vfmed_workload w)
+{
+	for (size_t i = 0; i < sizeof(workload_names) / sizeof(workload_names[0]); i++)
+		if (workload_names[i].w == w)
+			return workload_names[i].name;
+	return "none";
+}
+
+int vfmed_workload_parse(const char *name, enum vfmed_workload *w)
+{
+	for (size_t i = 0; i < sizeof(workload_names) / sizeof(workload_names[0]); i++) {
+		if (!strcmp(name, workload_names[i].name)) {
+			*w = workload_names[i].w;
+			return 0;
+		}
+	}
+	return -1;
+}

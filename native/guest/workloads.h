@@ -12,7 +12,12 @@
 #ifndef VFMED_GUEST_WORKLOADS_H
 #define VFMED_GUEST_WORKLOADS_H
 
-struct vfmed_runner;
+#include "runner.h"
+
+/* The workload's command-line name ("txgen" ...), "none" for a value outside the enum. */
+const char *vfmed_workload_name(enum vfmed_workload w);
+/* Its enum from the command-line name: 0, or -1 for an unknown name. */
+int vfmed_workload_parse(const char *name, enum vfmed_workload *w);
 
 /* Runs the configured workload until it completes, --duration passes or a signal stops
  * it; prints the summary line. Returns the process exit status. */
