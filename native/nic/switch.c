@@ -176,16 +176,12 @@ int vfmed_switch_from_vf(struct vfmed_nic *nic, struct vfmed_vf *src, const uint
 	return 0;
 }
 
-int vfmed_switch_from_uplink(struct vfmed_nic *nic, const uint8_t *f, uint32_t len)
+/* Pushes an uplink frame into the FIFOs of its n target VFs (lossy: a full FIFO drops and
+ * counts). 0 if at least one took it, -ENOSPC if none did. */
+static int uplink_deliver(const uint8_t *f, uint32_t len, struct vfmed_vf *const *t, uint32_t n)
 {
-	struct vfmed_vf *t[VFPF_MAX_VFS];
-	bool uplink;
-	uint32_t n = targets(nic, NULL, f, len, t, &uplink), i, delivered = 0;
+	uint32_t i, delivered = 0;
 
-	if (!n) {
-		nic->uplink.rx_drops++;   /* nobody wants it: filtered, like any NIC */
-		return 0;
-	}
 	for (i = 0; i < n; i++) {
 		if (has_room(t[i], len) && !vfmed_fifo_push(&t[i]->fifo, f, len, 0)) {
 			delivered++;
@@ -195,6 +191,19 @@ int vfmed_switch_from_uplink(struct vfmed_nic *nic, const uint8_t *f, uint32_t l
 		}
 	}
 	return delivered ? 0 : -ENOSPC;
+}
+
+int vfmed_switch_from_uplink(struct vfmed_nic *nic, const uint8_t *f, uint32_t len)
+{
+	struct vfmed_vf *t[VFPF_MAX_VFS];
+	bool uplink;
+	uint32_t n = targets(nic, NULL, f, len, t, &uplink);
+
+	if (!n) {
+		nic->uplink.rx_drops++;   /* nobody wants it: filtered, like any NIC */
+		return 0;
+	}
+	return uplink_deliver(f, len, t, n);
 }
 
 /*
@@ -216,5 +225,5 @@ int vfmed_switch_offer_from_uplink(struct vfmed_nic *nic, const uint8_t *f, uint
 	if (!(f[0] & 1) && (t[0]->quiesced || !has_room(t[0], len)))
 		return -EAGAIN;
 	nic->uplink.rx_frames++;
-	return vfmed_switch_from_uplink(nic, f, len) == 0 ? 0 : -EAGAIN;
+	return uplink_deliver(f, len, t, n) == 0 ? 0 : -EAGAIN;
 }

@@ -144,11 +144,7 @@ int vfmed_uplink_set_sink(struct vfmed_nic *nic, vfmed_uplink_sink_fn fn, void *
 {
 	if (!nic)
 		return -EINVAL;
-	vfmed_nic_lock(nic);
-	nic->uplink.sink = fn;
-	nic->uplink.sink_ctx = fn ? ctx : NULL;
-	nic->uplink.ready = NULL;
-	vfmed_nic_unlock(nic);
+	vfmed_uplink_set_flow_sink(nic, fn, NULL, ctx);   /* a sink without flow control */
 	return 0;
 }
 
